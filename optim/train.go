@@ -1,0 +1,404 @@
+package optim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/pkg/errors"
+	"github.com/schollz/progressbar/v3"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/ebm-go/ebm/datasets"
+	"github.com/ebm-go/ebm/graph"
+)
+
+// EpochRecord is what Train records after every epoch. Monitoring values are computed on the first
+// Settings.MonitorRows rows of the training and validation data after the epoch's updates.
+type EpochRecord struct {
+	Epoch        int     `json:"epoch"` // counted from 1
+	Seconds      float64 `json:"seconds"`
+	LearningRate float64 `json:"learning_rate"`
+	Momentum     float64 `json:"momentum"`
+	// Cost is the mean over the epoch's minibatches of the CD cost mean F(v0) - mean F(vk), nats.
+	Cost       float64  `json:"cd_cost"`
+	Train      Metrics  `json:"train"`
+	Validation *Metrics `json:"validation,omitempty"`
+	// FreeEnergyGap is mean F(validation) - mean F(training subset), nats (Hinton 2010, §6): it
+	// grows when the model overfits. Zero without validation data.
+	FreeEnergyGap float64 `json:"free_energy_gap"`
+}
+
+// Trainer holds a compiled CD-k or PCD-k training graph for one model and the optimiser state
+// (velocities, persistent chains). Use Train for the common case; a Trainer lets one continue
+// training with the same momentum state and chains.
+type Trainer struct {
+	m        Model
+	s        Settings
+	batch    int
+	v0In     *tensor.Dense
+	chainIn  *tensor.Dense // persistent chain state (PCD only)
+	vk       G.Value
+	costVal  G.Value
+	params   G.Nodes
+	vel      []*tensor.Dense
+	vm       G.VM
+	shuffle  *rand.Rand
+	epoch    int
+	eval     *Evaluator
+	monitor  rand.Source
+	persist  bool
+	chainSet bool
+}
+
+// NewTrainer validates the settings and compiles the training graph: v0 (batch, nv) → k Gibbs
+// steps (from v0, or from the persistent chains) → cost mean F(v0) - mean F(vk) → Grad with
+// respect to every parameter. n is the number of training rows (it fixes the batch size).
+func NewTrainer(m Model, n int, s Settings) (*Trainer, error) {
+	if m == nil {
+		return nil, errors.New("optim: nil model")
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	if n < 1 {
+		return nil, errors.New("optim: training data is empty (0 rows)")
+	}
+	dt, nv := m.Dtype(), m.NumVisible()
+	if nv < 1 {
+		return nil, fmt.Errorf("optim: model has %d visible units; want ≥ 1", nv)
+	}
+	if !dt.Eq(tensor.Float64) && !dt.Eq(tensor.Float32) {
+		return nil, fmt.Errorf("optim: model dtype %v; want Float32 or Float64", dt)
+	}
+	t := &Trainer{m: m, s: s, batch: s.batchSize(n), shuffle: rand.New(s.Shuffle), persist: s.Estimator.Persistent}
+	g := G.NewGraph()
+	b, err := m.Bind(g)
+	if err != nil {
+		return nil, errors.Wrap(err, "optim: binding model")
+	}
+	t.params = b.Params()
+	if len(t.params) == 0 {
+		return nil, errors.New("optim: model has no parameters")
+	}
+	t.v0In = tensor.New(tensor.WithShape(t.batch, nv), tensor.Of(dt))
+	v0 := G.NewMatrix(g, dt, G.WithShape(t.batch, nv), G.WithName("cd.v0"), G.WithValue(t.v0In))
+	start := v0
+	if t.persist {
+		chains := s.Estimator.Chains
+		if chains == 0 {
+			chains = t.batch
+		}
+		t.chainIn = tensor.New(tensor.WithShape(chains, nv), tensor.Of(dt))
+		start = G.NewMatrix(g, dt, G.WithShape(chains, nv), G.WithName("pcd.chains"), G.WithValue(t.chainIn))
+	}
+	step := func(v *G.Node) (*G.Node, error) { return b.GibbsStep(v, s.Chains) }
+	vk, err := graph.Chain(step, start, s.Estimator.k())
+	if err != nil {
+		return nil, err
+	}
+	cost, err := graph.CDCost(b.FreeEnergy, v0, vk)
+	if err != nil {
+		return nil, err
+	}
+	roots := G.Nodes{G.Read(cost, &t.costVal)}
+	if t.persist {
+		roots = append(roots, G.Read(vk, &t.vk))
+	}
+	grads, err := G.Grad(cost, t.params...)
+	if err != nil {
+		return nil, errors.Wrap(err, "optim: symbolic gradient of the CD cost")
+	}
+	roots = append(roots, grads...)
+	t.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(t.params...))
+	for _, p := range t.params {
+		pv, ok := p.Value().(*tensor.Dense)
+		if !ok {
+			t.Close()
+			return nil, fmt.Errorf("optim: parameter %s has no dense value bound", p.Name())
+		}
+		t.vel = append(t.vel, tensor.New(tensor.WithShape(pv.Shape().Clone()...), tensor.Of(dt)))
+	}
+	if rows := s.monitorRows(); rows > 0 {
+		if t.eval, err = NewEvaluator(m, min(100, rows)); err != nil {
+			t.Close()
+			return nil, err
+		}
+		t.monitor = s.Monitor
+		if t.monitor == nil {
+			t.monitor = rand.NewPCG(1, 2)
+		}
+	}
+	return t, nil
+}
+
+// Close releases the compiled machines.
+func (t *Trainer) Close() {
+	if t.vm != nil {
+		t.vm.Close()
+		t.vm = nil
+	}
+	t.eval.Close()
+}
+
+// Chains returns the persistent chains' current visible states (chains, nv), or nil for CD.
+// The tensor is the trainer's own: copy it to keep it.
+func (t *Trainer) Chains() *tensor.Dense {
+	if !t.persist {
+		return nil
+	}
+	return t.chainIn
+}
+
+// Train checks the data and runs Settings.Epochs epochs of minibatch training of m on data
+// (N, nv), updating m's parameters in place, and returns one record per epoch.
+//
+// Each update is θ ← θ + Δ with Δ ← μ·Δ - ε·(∇θ[mean F(v0) - mean F(vk)] + λ·θ) (λ only for
+// weight matrices): stochastic gradient descent with momentum μ on the CD cost, whose gradient is
+// the CD-k / PCD-k estimate of the negative log-likelihood gradient. Training stops with an error
+// when ctx is cancelled (checked between minibatches; the model keeps the updates made so far) or
+// when the cost or a gradient becomes NaN or infinite (the error names epoch and minibatch).
+//
+// PCD chains start at the first minibatch of the first epoch.
+func Train(ctx context.Context, m Model, data *tensor.Dense, s Settings) ([]EpochRecord, error) {
+	if m == nil {
+		return nil, errors.New("optim: nil model")
+	}
+	if err := checkData(m, "training data", data); err != nil {
+		return nil, err
+	}
+	if s.Validation != nil {
+		if err := checkData(m, "validation data", s.Validation); err != nil {
+			return nil, err
+		}
+	}
+	t, err := NewTrainer(m, data.Shape()[0], s)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	return t.Epochs(ctx, data, s.Epochs)
+}
+
+func checkData(m Model, name string, x *tensor.Dense) error {
+	if err := datasets.CheckMatrix(name, x, m.NumVisible(), m.Dtype()); err != nil {
+		return errors.Wrap(err, "optim")
+	}
+	if c, ok := m.(DataChecker); ok {
+		if err := c.CheckData(x); err != nil {
+			return errors.Wrapf(err, "optim: %s", name)
+		}
+	}
+	return nil
+}
+
+// Epochs runs n more epochs on data (which Train has checked; callers of a Trainer must pass the
+// same shape of data they gave NewTrainer's row count for).
+func (t *Trainer) Epochs(ctx context.Context, data *tensor.Dense, n int) ([]EpochRecord, error) {
+	if t.vm == nil {
+		return nil, errors.New("optim: trainer is closed")
+	}
+	if err := datasets.CheckMatrix("training data", data, t.m.NumVisible(), t.m.Dtype()); err != nil {
+		return nil, errors.Wrap(err, "optim")
+	}
+	rows := data.Shape()[0]
+	if rows < t.batch {
+		return nil, fmt.Errorf("optim: training data has %d rows, fewer than the batch size %d", rows, t.batch)
+	}
+	batches := rows / t.batch
+	var bar *progressbar.ProgressBar
+	if t.s.Progress != nil {
+		bar = progressbar.NewOptions(batches*n,
+			progressbar.OptionSetWriter(t.s.Progress),
+			progressbar.OptionSetDescription(fmt.Sprintf("%s training", t.s.Estimator)),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+		defer bar.Close()
+	}
+	var records []EpochRecord
+	idx := make([]int, t.batch)
+	for e := 0; e < n; e++ {
+		epoch := t.epoch
+		lr, mom := t.s.learningRate().At(epoch), t.s.momentum().At(epoch)
+		began := time.Now()
+		perm := t.shuffle.Perm(rows)
+		costSum := 0.0
+		for bi := 0; bi < batches; bi++ {
+			if err := ctx.Err(); err != nil {
+				return records, errors.Wrapf(err, "optim: training stopped in epoch %d at minibatch %d", epoch+1, bi+1)
+			}
+			copy(idx, perm[bi*t.batch:(bi+1)*t.batch])
+			copyRows(t.v0In, data, idx)
+			if t.persist && !t.chainSet {
+				t.initChains(data, perm)
+			}
+			c, err := t.step(lr, mom)
+			if err != nil {
+				return records, errors.Wrapf(err, "optim: epoch %d, minibatch %d", epoch+1, bi+1)
+			}
+			costSum += c
+			if bar != nil {
+				_ = bar.Add(1)
+			}
+		}
+		t.epoch++
+		rec := EpochRecord{Epoch: t.epoch, Seconds: time.Since(began).Seconds(), LearningRate: lr, Momentum: mom, Cost: costSum / float64(batches)}
+		if err := t.monitorEpoch(&rec, data); err != nil {
+			return records, err
+		}
+		records = append(records, rec)
+		if t.s.Record != nil {
+			if err := json.NewEncoder(t.s.Record).Encode(rec); err != nil {
+				return records, errors.Wrap(err, "optim: writing epoch record")
+			}
+		}
+		if t.s.OnEpoch != nil {
+			if err := t.s.OnEpoch(rec); err != nil {
+				return records, err
+			}
+		}
+	}
+	return records, nil
+}
+
+// initChains fills the persistent chains with training rows in the epoch's order.
+func (t *Trainer) initChains(data *tensor.Dense, perm []int) {
+	chains := t.chainIn.Shape()[0]
+	idx := make([]int, chains)
+	for i := range idx {
+		idx[i] = perm[i%len(perm)]
+	}
+	copyRows(t.chainIn, data, idx)
+	t.chainSet = true
+}
+
+// step runs one minibatch: forward chain, gradient, parameter update. It returns the CD cost.
+func (t *Trainer) step(lr, mom float64) (float64, error) {
+	defer t.vm.Reset()
+	if err := t.vm.RunAll(); err != nil {
+		return 0, errors.Wrap(err, "running the CD graph")
+	}
+	cost := valueFloats(t.costVal)[0]
+	if math.IsNaN(cost) || math.IsInf(cost, 0) {
+		return cost, fmt.Errorf("CD cost is %v (non-finite): lower the learning rate, check the data scale, or use Gaussian visible units for real-valued data", cost)
+	}
+	for i, p := range t.params {
+		gv, err := p.Grad()
+		if err != nil {
+			return cost, errors.Wrapf(err, "reading the gradient of %s", p.Name())
+		}
+		grad, ok := gv.(*tensor.Dense)
+		if !ok {
+			return cost, fmt.Errorf("gradient of %s is not a dense tensor", p.Name())
+		}
+		decay := 0.0
+		if p.Shape().Dims() >= 2 {
+			decay = t.s.WeightDecay
+		}
+		if err := update(p.Value().(*tensor.Dense), grad, t.vel[i], lr, mom, decay); err != nil {
+			return cost, errors.Wrapf(err, "updating %s", p.Name())
+		}
+		grad.Zero()
+	}
+	if t.persist {
+		vk, ok := t.vk.(*tensor.Dense)
+		if !ok {
+			return cost, errors.New("persistent chain state was not produced")
+		}
+		if err := copyDense(t.chainIn, vk); err != nil {
+			return cost, err
+		}
+	}
+	return cost, nil
+}
+
+// copyDense copies src's values into dst (same dtype and size).
+func copyDense(dst, src *tensor.Dense) error {
+	switch d := dst.Data().(type) {
+	case []float64:
+		if s, ok := src.Data().([]float64); ok && len(s) == len(d) {
+			copy(d, s)
+			return nil
+		}
+	case []float32:
+		if s, ok := src.Data().([]float32); ok && len(s) == len(d) {
+			copy(d, s)
+			return nil
+		}
+	}
+	return fmt.Errorf("chain state: cannot copy %v %v into %v %v", src.Dtype(), src.Shape(), dst.Dtype(), dst.Shape())
+}
+
+// update applies Δ ← mom·Δ - lr·(g + decay·θ); θ ← θ + Δ elementwise, and reports a non-finite
+// gradient entry.
+func update(theta, grad, vel *tensor.Dense, lr, mom, decay float64) error {
+	switch th := theta.Data().(type) {
+	case []float64:
+		g, v := grad.Data().([]float64), vel.Data().([]float64)
+		for i := range th {
+			gi := g[i] + decay*th[i]
+			if math.IsNaN(gi) || math.IsInf(gi, 0) {
+				return fmt.Errorf("gradient entry %d is %v (non-finite)", i, g[i])
+			}
+			v[i] = mom*v[i] - lr*gi
+			th[i] += v[i]
+		}
+	case []float32:
+		g, v := grad.Data().([]float32), vel.Data().([]float32)
+		l, m, d := float32(lr), float32(mom), float32(decay)
+		for i := range th {
+			gi := g[i] + d*th[i]
+			if f := float64(gi); math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("gradient entry %d is %v (non-finite)", i, g[i])
+			}
+			v[i] = m*v[i] - l*gi
+			th[i] += v[i]
+		}
+	default:
+		return fmt.Errorf("unsupported parameter dtype %v", theta.Dtype())
+	}
+	return nil
+}
+
+func (t *Trainer) monitorEpoch(rec *EpochRecord, data *tensor.Dense) error {
+	if t.eval == nil {
+		return nil
+	}
+	rows := t.s.monitorRows()
+	tr, err := t.eval.Metrics(firstRows(data, rows), t.monitor)
+	if err != nil {
+		return errors.Wrap(err, "optim: monitoring training data")
+	}
+	rec.Train = tr
+	if t.s.Validation != nil {
+		va, err := t.eval.Metrics(firstRows(t.s.Validation, rows), t.monitor)
+		if err != nil {
+			return errors.Wrap(err, "optim: monitoring validation data")
+		}
+		rec.Validation = &va
+		rec.FreeEnergyGap = va.FreeEnergy - tr.FreeEnergy
+	}
+	return nil
+}
+
+// firstRows returns a (min(n, N), nv) tensor sharing the first rows of x.
+func firstRows(x *tensor.Dense, n int) *tensor.Dense {
+	s := x.Shape()
+	if n >= s[0] {
+		return x
+	}
+	var backing any
+	switch d := x.Data().(type) {
+	case []float64:
+		backing = d[:n*s[1]]
+	case []float32:
+		backing = d[:n*s[1]]
+	}
+	return tensor.New(tensor.WithShape(n, s[1]), tensor.WithBacking(backing))
+}
