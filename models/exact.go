@@ -137,8 +137,11 @@ func (p params64) freeEnergy(v, a []float64) float64 {
 // nats per row (a sum, not a mean: divide by nv for a per-bit figure). The flip of a value x is
 // 1 - x, so grey levels in [0,1] are accepted as in scikit-learn's BernoulliRBM, whose
 // score_samples is the one-bit estimator nv·log p(v_i|v_-i) of this sum for a random i.
-// Computed in float64 with the flipped pre-activations updated incrementally (O(nv·nh) per row),
-// in parallel over rows.
+//
+// Computed in float64, O(nv·nh) per row, in parallel over rows. Flipping bit i changes each hidden
+// pre-activation a_j by s·W_ij (s = 1 - 2v_i), and
+// softplus(a + sW) - softplus(a) = log(σ(-a) + σ(a)·exp(sW)), a sum of two positive terms: one log
+// per (i, j), no cancellation, with exp(±W) tabulated once for binary values.
 func (m *RBM) PseudoLikelihood(v *tensor.Dense) ([]float64, error) {
 	if err := m.CheckData(v); err != nil {
 		return nil, err
@@ -146,6 +149,10 @@ func (m *RBM) PseudoLikelihood(v *tensor.Dense) ([]float64, error) {
 	p := m.params64()
 	x := floats(v)
 	out := make([]float64, len(x)/p.nv)
+	up, down := make([]float64, len(p.w)), make([]float64, len(p.w))
+	for k, w := range p.w {
+		up[k], down[k] = math.Exp(w), math.Exp(-w)
+	}
 	workers := min(runtime.GOMAXPROCS(0), len(out))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -153,9 +160,9 @@ func (m *RBM) PseudoLikelihood(v *tensor.Dense) ([]float64, error) {
 		go func(w int) {
 			defer wg.Done()
 			a := make([]float64, p.nh)
-			sp := make([]float64, p.nh)
+			sig, sigNeg := make([]float64, p.nh), make([]float64, p.nh)
 			for r := w; r < len(out); r += workers {
-				out[r] = p.pseudoLikelihoodRow(x[r*p.nv:(r+1)*p.nv], a, sp)
+				out[r] = p.pseudoLikelihoodRow(x[r*p.nv:(r+1)*p.nv], a, sig, sigNeg, up, down)
 			}
 		}(w)
 	}
@@ -163,19 +170,42 @@ func (m *RBM) PseudoLikelihood(v *tensor.Dense) ([]float64, error) {
 	return out, nil
 }
 
-func (p params64) pseudoLikelihoodRow(v, a, sp []float64) float64 {
+// maxTabulatedWeight bounds |s·W_ij| for the exp formulation; beyond it (where exp could
+// overflow) the two softplus values are subtracted directly.
+const maxTabulatedWeight = 600
+
+func (p params64) pseudoLikelihoodRow(v, a, sig, sigNeg, up, down []float64) float64 {
 	p.freeEnergy(v, a)
 	for j, x := range a {
-		sp[j] = ops.Softplus64(x)
+		sig[j], sigNeg[j] = ops.Sigmoid64(x), ops.Sigmoid64(-x)
 	}
 	pl := 0.0
 	for i, vi := range v {
 		s := 1 - 2*vi // change of v_i when it is flipped to 1 - v_i
 		row := p.w[i*p.nh : (i+1)*p.nh]
-		// F(v̄) - F(v) = -b_i s - Σ_j [softplus(a_j + s W_ij) - softplus(a_j)]
+		// d = F(v̄) - F(v) = -b_i s - Σ_j [softplus(a_j + s W_ij) - softplus(a_j)]
 		d := -p.b[i] * s
-		for j, w := range row {
-			d -= ops.Softplus64(a[j]+s*w) - sp[j]
+		switch s {
+		case 1, -1:
+			tab := up[i*p.nh : (i+1)*p.nh]
+			if s < 0 {
+				tab = down[i*p.nh : (i+1)*p.nh]
+			}
+			for j, e := range tab {
+				if math.Abs(row[j]) < maxTabulatedWeight {
+					d -= math.Log(sigNeg[j] + sig[j]*e)
+				} else {
+					d -= ops.Softplus64(a[j]+s*row[j]) - ops.Softplus64(a[j])
+				}
+			}
+		default:
+			for j, w := range row {
+				if sw := s * w; math.Abs(sw) < maxTabulatedWeight {
+					d -= math.Log(sigNeg[j] + sig[j]*math.Exp(sw))
+				} else {
+					d -= ops.Softplus64(a[j]+sw) - ops.Softplus64(a[j])
+				}
+			}
 		}
 		pl -= ops.Softplus64(-d)
 	}

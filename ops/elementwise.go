@@ -141,41 +141,24 @@ func apply64(k fnKind, negate bool, dst, src []float64) {
 }
 
 // apply32 is apply64 for float32: each entry is computed in float64 and rounded once.
+//
+// The conversions run in their own loops over a small stack buffer. Converting inside the
+// kernel loop (float32(Softplus64(float64(x)))) is 1.5-4.5× slower on amd64: CVTSS2SD and
+// CVTSD2SS merge into their destination register, and the false dependency on the previous
+// element's result chains the math.Exp calls of consecutive elements together.
 func apply32(k fnKind, negate bool, dst, src []float32) {
+	var buf [256]float64
 	dst = dst[:len(src)]
-	switch k {
-	case fnSoftplus:
-		for i, x := range src {
-			dst[i] = float32(Softplus64(float64(x)))
+	for lo := 0; lo < len(src); lo += len(buf) {
+		xs := src[lo:min(lo+len(buf), len(src))]
+		t := buf[:len(xs)]
+		for i, x := range xs {
+			t[i] = float64(x)
 		}
-	case fnLogSigmoid:
-		for i, x := range src {
-			dst[i] = float32(LogSigmoid64(float64(x)))
-		}
-	case fnSigmoid:
-		for i, x := range src {
-			dst[i] = float32(Sigmoid64(float64(x)))
-		}
-	case fnSigmoidNeg:
-		for i, x := range src {
-			dst[i] = float32(sigmoidNeg64(float64(x)))
-		}
-	case fnSigmoidPrime:
-		for i, x := range src {
-			dst[i] = float32(sigmoidPrime64(float64(x)))
-		}
-	case fnSigmoidPrime2:
-		for i, x := range src {
-			dst[i] = float32(sigmoidPrime2_64(float64(x)))
-		}
-	case fnSigmoidPrime3:
-		for i, x := range src {
-			dst[i] = float32(sigmoidPrime3_64(float64(x)))
-		}
-	}
-	if negate {
-		for i := range dst {
-			dst[i] = -dst[i]
+		apply64(k, negate, t, t)
+		ys := dst[lo : lo+len(xs)]
+		for i, v := range t {
+			ys[i] = float32(v)
 		}
 	}
 }
@@ -226,12 +209,21 @@ func (op elemOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, er
 		return nil, fmt.Errorf("ops: %v: %w", op, err)
 	}
 	v, out := output(prealloc, in, in)
-	if in.dt == tensor.Float64 {
-		parallelFor(len(in.f64), func(lo, hi int) { apply64(op.k, op.negate, out.f64[lo:hi], in.f64[lo:hi]) })
+	if n := in.len(); workers(n) > 1 {
+		parallelFor(n, func(lo, hi int) { op.apply(out, in, lo, hi) })
 	} else {
-		parallelFor(len(in.f32), func(lo, hi int) { apply32(op.k, op.negate, out.f32[lo:hi], in.f32[lo:hi]) })
+		op.apply(out, in, 0, n)
 	}
 	return v, nil
+}
+
+// apply computes entries [lo, hi) of out from in.
+func (op elemOp) apply(out, in flat, lo, hi int) {
+	if in.dt == tensor.Float64 {
+		apply64(op.k, op.negate, out.f64[lo:hi], in.f64[lo:hi])
+	} else {
+		apply32(op.k, op.negate, out.f32[lo:hi], in.f32[lo:hi])
+	}
 }
 
 func (op elemOp) ReturnsPtr() bool     { return false }

@@ -172,12 +172,15 @@ func overlaps(a, b flat) bool {
 // softplus of 8192 float64s takes ≈ 200 µs, far above the ≈ 1 µs cost of a goroutine.
 const parallelGrain = 8192
 
+// workers returns the number of goroutines parallelFor uses for n elements.
+func workers(n int) int { return min(runtime.GOMAXPROCS(0), n/parallelGrain) }
+
 // parallelFor calls f on disjoint chunks [lo, hi) covering [0, n), concurrently on up to
 // GOMAXPROCS goroutines when n is large, and returns when all calls have returned. Only
 // deterministic element-wise kernels use it (sampling stays sequential so the draw order is
 // fixed).
 func parallelFor(n int, f func(lo, hi int)) {
-	w := min(runtime.GOMAXPROCS(0), n/parallelGrain)
+	w := workers(n)
 	if w <= 1 {
 		f(0, n)
 		return
