@@ -29,3 +29,11 @@ type Reconstructor interface {
 	// v, shape (batch, nv): the mean-field (deterministic) reconstruction.
 	ReconstructionLogits(v *G.Node) (*G.Node, error)
 }
+
+// MeanStepper is implemented by energies whose Gibbs step can end in the visible probabilities
+// p(v|h) instead of a sample (see GibbsStepMean); trainers use it for CD with
+// VisibleProbabilities set.
+type MeanStepper interface {
+	// GibbsStepMean is GibbsStep returning E[v'|h] (a stop-gradient) instead of a sample of v'.
+	GibbsStepMean(v *G.Node, src rand.Source) (*G.Node, error)
+}

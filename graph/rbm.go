@@ -252,6 +252,28 @@ func GibbsStep(p RBM, v *G.Node, src rand.Source) (vNext, h *G.Node, err error) 
 	return vNext, h, nil
 }
 
+// GibbsStepMean is GibbsStep whose visible half returns the probabilities p(v'=1|h) instead of a
+// sample: v → h ~ p(h|v) → v' = p(v=1|h), with v' wrapped in ops.StopGradient so Grad treats it as
+// a constant. Ending a CD chain this way reduces sampling noise (Hinton 2010, §3.2); it is not a
+// Markov-chain step and must not feed persistent chains.
+func GibbsStepMean(p RBM, v *G.Node, src rand.Source) (vNext, h *G.Node, err error) {
+	ph, err := HiddenProbs(p, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h, err = ops.Bernoulli(ph, src); err != nil {
+		return nil, nil, err
+	}
+	pv, err := VisibleProbs(p, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	if vNext, err = ops.StopGradient(pv); err != nil {
+		return nil, nil, err
+	}
+	return vNext, h, nil
+}
+
 // Step is one transition of a Markov chain on visible states, added to a graph: it takes a
 // (batch, nv) node and returns the next state, same shape and dtype. A Step must leave the model's
 // distribution p(v) invariant and must not pass gradients (build it from ops.Bernoulli,

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -252,8 +253,10 @@ func TestCDGradientIsAnalytic(t *testing.T) {
 		for _, tc := range []struct {
 			name   string
 			k      int
-			chains int // 0: CD from the data
-		}{{"CD-1", 1, 0}, {"CD-3", 3, 0}, {"PCD-1", 1, 7}, {"PCD-3", 3, 3}} {
+			chains int  // 0: CD from the data
+			mean   bool // last step returns p(v|h) (GibbsStepMean)
+		}{{"CD-1", 1, 0, false}, {"CD-3", 3, 0, false}, {"PCD-1", 1, 7, false}, {"PCD-3", 3, 3, false},
+			{"CD-1 mean", 1, 0, true}, {"CD-3 mean", 3, 0, true}} {
 			t.Run(dt.String()+"/"+tc.name, func(t *testing.T) {
 				g := G.NewGraph()
 				p := rbmNodes(g, dt, nv, nh, w, b, c)
@@ -266,9 +269,22 @@ func TestCDGradientIsAnalytic(t *testing.T) {
 					}
 					start = G.NewMatrix(g, dt, G.WithShape(tc.chains, nv), G.WithName("chains"), G.WithValue(dense(dt, []int{tc.chains, nv}, chain)))
 				}
-				vk, err := graph.Chain(graph.RBMStep(p, rand.NewPCG(1, uint64(tc.k))), start, tc.k)
-				if err != nil {
-					t.Fatal(err)
+				src := rand.NewPCG(1, uint64(tc.k))
+				steps := tc.k
+				if tc.mean {
+					steps--
+				}
+				vk := start
+				var err error
+				if steps > 0 {
+					if vk, err = graph.Chain(graph.RBMStep(p, src), start, steps); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if tc.mean {
+					if vk, _, err = graph.GibbsStepMean(p, vk, src); err != nil {
+						t.Fatal(err)
+					}
 				}
 				fe := func(v *G.Node) (*G.Node, error) { return graph.FreeEnergy(p, v) }
 				cost, err := graph.CDCost(fe, v0, vk)
@@ -282,8 +298,11 @@ func TestCDGradientIsAnalytic(t *testing.T) {
 				got := run(t, g, append(G.Nodes{vk}, grads...)...)
 				model := got[0]
 				for _, x := range model {
-					if x != 0 && x != 1 {
+					if !tc.mean && x != 0 && x != 1 {
 						t.Fatalf("chain state %v is not binary", x)
+					}
+					if tc.mean && (x == 0 || x == 1 || !(x > 0 && x < 1)) {
+						t.Fatalf("mean chain state %v is not a probability strictly inside (0,1)", x)
 					}
 				}
 				// Analytic gradient from the same v0 and vk, in float64.
@@ -388,5 +407,64 @@ func TestBuilderErrors(t *testing.T) {
 	bad := graph.RBM{W: p.W, B: G.NewVector(g, tensor.Float64, G.WithShape(2), G.WithName("b2")), C: p.C}
 	if err := bad.Check(); err == nil {
 		t.Error("visible bias of the wrong length: no error")
+	}
+}
+
+// TestB14MachineReuse is case B14: one compiled free-energy machine run 10,000 times with
+// {Let, RunAll, read, Reset} returns bit-identical values without growing the heap, and building
+// and closing 1,000 machines leaks no goroutines.
+func TestB14MachineReuse(t *testing.T) {
+	g := G.NewGraph()
+	p := rbmNodes(g, tensor.Float64, 3, 2, p3x2W, p3x2B, p3x2C)
+	v := G.NewMatrix(g, tensor.Float64, G.WithShape(1, 3), G.WithName("v"))
+	f, err := graph.FreeEnergy(p, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out G.Value
+	G.Read(f, &out)
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	input := dense(tensor.Float64, []int{1, 3}, []float64{1, 0, 1})
+	goroutines := runtime.NumGoroutine()
+	var heapAt1000 uint64
+	var first float64
+	for i := 1; i <= 10000; i++ {
+		if err := G.Let(v, input); err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		got := floats(out)[0]
+		if i == 1 {
+			first = got
+			if math.Abs(got+2.067224) > 1e-6 {
+				t.Fatalf("F(101) = %v, want -2.067224", got)
+			}
+		} else if got != first {
+			t.Fatalf("run %d: F(101) = %v, first run gave %v", i, got, first)
+		}
+		vm.Reset()
+		if i == 1000 || i == 10000 {
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if i == 1000 {
+				heapAt1000 = ms.HeapInuse
+			} else if ms.HeapInuse > heapAt1000+1<<20 {
+				t.Errorf("heap in use grew from %d to %d bytes between runs 1,000 and 10,000", heapAt1000, ms.HeapInuse)
+			}
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		m := G.NewTapeMachine(g)
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+	}
+	if now := runtime.NumGoroutine(); now > goroutines {
+		t.Errorf("goroutines grew from %d to %d", goroutines, now)
 	}
 }

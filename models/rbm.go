@@ -214,6 +214,12 @@ func (b *BoundRBM) GibbsStep(v *G.Node, src rand.Source) (*G.Node, error) {
 	return next, err
 }
 
+// GibbsStepMean returns p(v'=1|h) for h ~ p(h|v), a stop-gradient (graph.GibbsStepMean).
+func (b *BoundRBM) GibbsStepMean(v *G.Node, src rand.Source) (*G.Node, error) {
+	next, _, err := graph.GibbsStepMean(b.RBM, v, src)
+	return next, err
+}
+
 // ReconstructionLogits returns b + σ(c + vW)Wᵀ (batch, nv): the logits of the mean-field
 // reconstruction p(v' = 1 | h = E[h|v]).
 func (b *BoundRBM) ReconstructionLogits(v *G.Node) (*G.Node, error) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -376,5 +378,23 @@ func TestElemLispMachine(t *testing.T) {
 			}
 		}
 		_ = cost
+	}
+}
+
+// parallelFor covers [0, n) exactly once, whatever n and GOMAXPROCS.
+func TestParallelFor(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(5))
+	for _, n := range []int{0, 1, parallelGrain - 1, 2 * parallelGrain, 2*parallelGrain + 1, 7*parallelGrain + 13} {
+		hits := make([]int32, n)
+		parallelFor(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				atomic.AddInt32(&hits[i], 1)
+			}
+		})
+		for i, h := range hits {
+			if h != 1 {
+				t.Fatalf("n=%d: index %d visited %d times", n, i, h)
+			}
+		}
 	}
 }

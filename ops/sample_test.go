@@ -224,7 +224,7 @@ func TestSamplingShapesAndDtypes(t *testing.T) {
 
 // Gaussian mean and variance within 4 standard errors over 1e5 draws, for each layout of sigma.
 func TestGaussianMoments(t *testing.T) {
-	const rows, cols = 25000, 4
+	const rows, cols = 100000, 4
 	means := []float64{-1, 0, 2.5, 10}
 	mean := make([]float64, 0, rows*cols)
 	for range rows {
@@ -500,5 +500,52 @@ func TestSamplingPrealloc(t *testing.T) {
 	}
 	if v, err := op.UsePreallocDo(p, p); err != nil || v == G.Value(p) {
 		t.Errorf("prealloc aliasing p was used: %v", err)
+	}
+}
+
+// Hash codes are injective in the op id, so Gorgonia's node equality (which compares op hash
+// codes) never merges two sampling ops; SymDiff (never called by Grad) returns no gradients.
+func TestSampleOpHashAndSymDiff(t *testing.T) {
+	seen := map[uint32]uint64{}
+	for id := uint64(1); id <= 200000; id++ {
+		h := (&sampleOp{kind: sampleBernoulli, id: id}).Hashcode()
+		if prev, ok := seen[h]; ok {
+			t.Fatalf("ids %d and %d share hash code %x", prev, id, h)
+		}
+		seen[h] = id
+	}
+	g := G.NewGraph()
+	x := G.NewVector(g, tensor.Float64, G.WithShape(2), G.WithName("x"))
+	for _, op := range []G.SDOp{&sampleOp{kind: sampleGaussian}, stopGradOp{}} {
+		grads, err := op.SymDiff(G.Nodes{x, x}, x, x)
+		if err != nil || len(grads) != 2 || grads[0] != nil || grads[1] != nil {
+			t.Errorf("%v.SymDiff = %v, %v", op, grads, err)
+		}
+		if d := op.DiffWRT(2); len(d) != 2 || d[0] || d[1] {
+			t.Errorf("%v.DiffWRT(2) = %v", op, d)
+		}
+	}
+}
+
+// Concurrent runs of one sampling op are safe (run with -race); draws are serialised.
+func TestSamplingConcurrentUse(t *testing.T) {
+	op := &sampleOp{kind: sampleBernoulli, id: 1, rng: rand.New(rand.NewPCG(1, 1))}
+	p := tensor.New(tensor.WithShape(64, 64), tensor.WithBacking(filled(64*64, 0.5)))
+	done := make(chan error)
+	for range 4 {
+		go func() {
+			var err error
+			for range 20 {
+				if _, err = op.Do(p); err != nil {
+					break
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }

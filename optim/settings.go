@@ -20,6 +20,11 @@ type CD struct {
 	Persistent bool
 	// Chains is the number of persistent chains; 0 means the minibatch size. Ignored for CD.
 	Chains int
+	// VisibleProbabilities ends each CD chain with the visible probabilities p(v|h_{k-1}) instead
+	// of a sample (Hinton 2010, §3.2: less sampling noise; the classic numpy CD-1 does this). The
+	// model's bound form must implement graph.MeanStepper. Not allowed with Persistent, whose
+	// chains must stay Markov chains.
+	VisibleProbabilities bool
 }
 
 // String gives the usual name: "CD-1", "PCD-5".
@@ -30,6 +35,9 @@ func (c CD) String() string {
 	}
 	if c.Persistent {
 		return fmt.Sprintf("PCD-%d", k)
+	}
+	if c.VisibleProbabilities {
+		return fmt.Sprintf("CD-%d (visible probabilities)", k)
 	}
 	return fmt.Sprintf("CD-%d", k)
 }
@@ -166,6 +174,9 @@ func (s Settings) validate() error {
 	}
 	if s.Estimator.Chains < 0 {
 		return fmt.Errorf("optim: Settings.Estimator.Chains = %d; want ≥ 0", s.Estimator.Chains)
+	}
+	if s.Estimator.Persistent && s.Estimator.VisibleProbabilities {
+		return fmt.Errorf("optim: Estimator.VisibleProbabilities is for CD only; persistent chains must keep sampled states")
 	}
 	if s.WeightDecay < 0 || math.IsNaN(s.WeightDecay) || math.IsInf(s.WeightDecay, 0) {
 		return fmt.Errorf("optim: Settings.WeightDecay = %v; want a finite value ≥ 0", s.WeightDecay)

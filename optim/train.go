@@ -97,9 +97,24 @@ func NewTrainer(m Model, n int, s Settings) (*Trainer, error) {
 		start = G.NewMatrix(g, dt, G.WithShape(chains, nv), G.WithName("pcd.chains"), G.WithValue(t.chainIn))
 	}
 	step := func(v *G.Node) (*G.Node, error) { return b.GibbsStep(v, s.Chains) }
-	vk, err := graph.Chain(step, start, s.Estimator.k())
-	if err != nil {
-		return nil, err
+	k := s.Estimator.k()
+	if s.Estimator.VisibleProbabilities {
+		k--
+	}
+	vk := start
+	if k > 0 {
+		if vk, err = graph.Chain(step, start, k); err != nil {
+			return nil, err
+		}
+	}
+	if s.Estimator.VisibleProbabilities {
+		ms, ok := b.(graph.MeanStepper)
+		if !ok {
+			return nil, fmt.Errorf("optim: Estimator.VisibleProbabilities needs a model whose bound form implements graph.MeanStepper; %T does not", b)
+		}
+		if vk, err = ms.GibbsStepMean(vk, s.Chains); err != nil {
+			return nil, errors.Wrap(err, "optim: last Gibbs step")
+		}
 	}
 	cost, err := graph.CDCost(b.FreeEnergy, v0, vk)
 	if err != nil {

@@ -376,3 +376,52 @@ func TestNonFiniteTrainingFails(t *testing.T) {
 		t.Errorf("learning rate 1e38: error %v; want a non-finite error naming the epoch", err)
 	}
 }
+
+// TestB05OneBitPseudoLikelihood is case B05 (b): for P3x2 at v = 101 the one-bit estimator returns
+// 3·log p(v_i|v_-i) ∈ {-2.473521, -2.775318, -1.476771}; its average over draws is the exact sum
+// -2.241870 (unbiased); the same seed gives the same draws.
+func TestB05OneBitPseudoLikelihood(t *testing.T) {
+	m, err := models.NewRBMFromParams(dense(tensor.Float64, []int{3, 2}, []float64{1, -1, 0.5, 0.5, -1, 2}),
+		dense(tensor.Float64, []int{3}, []float64{0.1, -0.2, 0.3}), dense(tensor.Float64, []int{2}, []float64{0, -0.5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 30000
+	rows := make([]float64, 0, 3*n)
+	for i := 0; i < n; i++ {
+		rows = append(rows, 1, 0, 1)
+	}
+	ev, err := optim.NewEvaluator(m, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	x := dense(tensor.Float64, []int{n, 3}, rows)
+	rv, err := ev.Rows(x, rand.NewPCG(5, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms := []float64{-2.473521, -2.775318, -1.476771}
+	for i, v := range rv.PseudoLikelihood {
+		ok := false
+		for _, want := range terms {
+			ok = ok || math.Abs(v-want) < 1e-6
+		}
+		if !ok {
+			t.Fatalf("row %d: one-bit estimate %v is not one of %v", i, v, terms)
+		}
+	}
+	// Standard deviation of one draw: about 0.57 nats; 4 standard errors of the mean ≈ 0.013.
+	if got := mean(rv.PseudoLikelihood); math.Abs(got-(-2.241870)) > 4*0.57/math.Sqrt(n) {
+		t.Errorf("mean one-bit estimate %v, want the exact sum -2.241870", got)
+	}
+	again, err := ev.Rows(x, rand.NewPCG(5, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range again.PseudoLikelihood {
+		if again.PseudoLikelihood[i] != rv.PseudoLikelihood[i] {
+			t.Fatalf("row %d differs between two runs with the same seed", i)
+		}
+	}
+}

@@ -30,7 +30,7 @@ import (
 
 type config struct {
 	epochs, hidden, k, batch, train, evalRows, sampleSteps int
-	pcd, jsonOut, vbias                                    bool
+	pcd, jsonOut, vbias, vprob                             bool
 	lr, momentum, weightDecay                              float64
 	seed                                                   uint64
 	data, dtype, out, binarize                             string
@@ -67,6 +67,7 @@ func main() {
 	flag.IntVar(&c.hidden, "hidden", 500, "hidden units")
 	flag.IntVar(&c.k, "k", 1, "Gibbs steps per update (CD-k / PCD-k)")
 	flag.BoolVar(&c.pcd, "pcd", false, "persistent contrastive divergence (Tieleman 2008) instead of CD")
+	flag.BoolVar(&c.vprob, "vprob", true, "CD only: end each chain with the visible probabilities p(v|h) instead of a sample (Hinton 2010 §3.2)")
 	flag.Float64Var(&c.lr, "lr", 0.1, "learning rate")
 	flag.Float64Var(&c.momentum, "momentum", 0.9, "final momentum; 0.5 for the first 5 epochs, then this (Hinton 2010); 0 = plain SGD")
 	flag.Float64Var(&c.weightDecay, "weight-decay", 2e-4, "L2 weight decay on W (not biases)")
@@ -84,13 +85,13 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, c); err != nil {
+	if err := run(ctx, c, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "rbm-mnist:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, c config) error {
+func run(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	var dt tensor.Dtype
 	switch c.dtype {
 	case "float32":
@@ -103,9 +104,9 @@ func run(ctx context.Context, c config) error {
 	if c.train < 0 || c.evalRows < 1 || c.sampleSteps < 1 {
 		return fmt.Errorf("-train must be ≥ 0, -eval-rows and -sample-steps ≥ 1")
 	}
-	log := io.Writer(os.Stdout)
+	log := stdout
 	if c.jsonOut {
-		log = os.Stderr
+		log = stderr
 	}
 	mn, err := datasets.LoadMNIST(c.data)
 	if err != nil {
@@ -151,7 +152,7 @@ func run(ctx context.Context, c config) error {
 		}
 	}
 	s := optim.Settings{
-		Estimator:    optim.CD{K: c.k, Persistent: c.pcd},
+		Estimator:    optim.CD{K: c.k, Persistent: c.pcd, VisibleProbabilities: c.vprob && !c.pcd},
 		Epochs:       c.epochs,
 		BatchSize:    c.batch,
 		LearningRate: optim.Constant(c.lr),
@@ -208,7 +209,7 @@ func run(ctx context.Context, c config) error {
 	}
 	fmt.Fprintf(log, "wrote %s, %s and %s\n", sum.Filters, sum.Samples, sum.Model)
 	if c.jsonOut {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(sum)
 	}
