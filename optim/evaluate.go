@@ -22,12 +22,22 @@ type Metrics struct {
 	// row's total (all-bit) log pseudo-likelihood Σ_i log p(v_i | v_-i) (the estimator of
 	// scikit-learn's BernoulliRBM.score_samples). Divide by nv for a per-bit figure.
 	PseudoLikelihood float64 `json:"pseudo_likelihood"`
+	// ExactPseudoLikelihood is the mean exact all-bit pseudo-likelihood Σ_i log p(v_i|v_-i) per
+	// row, nats, for models that implement ExactPseudoLikelihooder (omitted otherwise).
+	ExactPseudoLikelihood float64 `json:"pseudo_likelihood_exact,omitempty"`
 	// ReconCrossEntropy is the mean reconstruction cross-entropy per row, nats:
 	// Σ_i -[v_i log σ(a_i) + (1-v_i) log σ(-a_i)] for the mean-field reconstruction logits a.
 	// Zero (and omitted from JSON) when the model is not a Reconstructor.
 	ReconCrossEntropy float64 `json:"recon_cross_entropy,omitempty"`
 	// Rows is how many rows were evaluated.
 	Rows int `json:"rows"`
+}
+
+// ExactPseudoLikelihooder is implemented by models that compute the exact all-bit
+// pseudo-likelihood Σ_i log p(v_i | v_-i) of each row of x (N, nv) themselves, in nats per row
+// (e.g. models.RBM, in O(nv·nh) per row). Evaluators report it beside the one-bit estimate.
+type ExactPseudoLikelihooder interface {
+	PseudoLikelihood(x *tensor.Dense) ([]float64, error)
 }
 
 // Evaluator computes monitoring values of a Model on data in batches of a fixed size with a
@@ -40,6 +50,7 @@ type Evaluator struct {
 	v, vflip     *G.Node
 	vIn, vflipIn *tensor.Dense
 	f, fflip, ce G.Value
+	exact        ExactPseudoLikelihooder
 	hasCE        bool
 	vm           G.VM
 }
@@ -53,6 +64,7 @@ func NewEvaluator(m Model, batch int) (*Evaluator, error) {
 		return nil, fmt.Errorf("optim: evaluator batch size %d; want ≥ 1", batch)
 	}
 	e := &Evaluator{nv: m.NumVisible(), batch: batch, dt: m.Dtype()}
+	e.exact, _ = m.(ExactPseudoLikelihooder)
 	if e.nv < 1 {
 		return nil, fmt.Errorf("optim: model has %d visible units; want ≥ 1", e.nv)
 	}
@@ -118,9 +130,10 @@ func (e *Evaluator) Close() {
 
 // RowValues holds per-row values computed by Evaluator.Rows.
 type RowValues struct {
-	FreeEnergy        []float64 // F(v), nats
-	PseudoLikelihood  []float64 // one-bit estimate nv·log p(v_i|v_-i), nats
-	ReconCrossEntropy []float64 // nil unless the model is a Reconstructor
+	FreeEnergy            []float64 // F(v), nats
+	PseudoLikelihood      []float64 // one-bit estimate nv·log p(v_i|v_-i), nats
+	ExactPseudoLikelihood []float64 // Σ_i log p(v_i|v_-i), nats; nil unless the model computes it
+	ReconCrossEntropy     []float64 // nil unless the model is a Reconstructor
 }
 
 // Rows evaluates every row of x (N, nv), which must have the model's dtype, drawing the flipped
@@ -177,6 +190,12 @@ func (e *Evaluator) Rows(x *tensor.Dense, src rand.Source) (RowValues, error) {
 		}
 		e.vm.Reset()
 	}
+	if e.exact != nil {
+		var err error
+		if out.ExactPseudoLikelihood, err = e.exact.PseudoLikelihood(x); err != nil {
+			return out, errors.Wrap(err, "optim: exact pseudo-likelihood")
+		}
+	}
 	return out, nil
 }
 
@@ -187,10 +206,11 @@ func (e *Evaluator) Metrics(x *tensor.Dense, src rand.Source) (Metrics, error) {
 		return Metrics{}, err
 	}
 	return Metrics{
-		FreeEnergy:        mean(rv.FreeEnergy),
-		PseudoLikelihood:  mean(rv.PseudoLikelihood),
-		ReconCrossEntropy: mean(rv.ReconCrossEntropy),
-		Rows:              len(rv.FreeEnergy),
+		FreeEnergy:            mean(rv.FreeEnergy),
+		PseudoLikelihood:      mean(rv.PseudoLikelihood),
+		ExactPseudoLikelihood: mean(rv.ExactPseudoLikelihood),
+		ReconCrossEntropy:     mean(rv.ReconCrossEntropy),
+		Rows:                  len(rv.FreeEnergy),
 	}, nil
 }
 

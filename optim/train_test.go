@@ -291,7 +291,7 @@ func TestEpochRecords(t *testing.T) {
 	if gap := r.Validation.FreeEnergy - r.Train.FreeEnergy; r.FreeEnergyGap != gap {
 		t.Errorf("free-energy gap %v, want %v", r.FreeEnergyGap, gap)
 	}
-	if !(r.Train.ReconCrossEntropy > 0) || !(r.Train.PseudoLikelihood < 0) {
+	if !(r.Train.ReconCrossEntropy > 0) || !(r.Train.PseudoLikelihood < 0) || !(r.Train.ExactPseudoLikelihood < 0) {
 		t.Errorf("train metrics %+v: want positive cross-entropy and negative pseudo-likelihood", r.Train)
 	}
 	if bar.Len() == 0 {

@@ -19,11 +19,6 @@ import (
 // evaluate fills the test metrics of sum: exact and one-bit pseudo-likelihood, reconstruction
 // cross-entropy and the free-energy gap between test images and as many training images.
 func evaluate(m *models.RBM, train, test *tensor.Dense, seed uint64, sum *Summary) error {
-	pl, err := m.PseudoLikelihood(test)
-	if err != nil {
-		return err
-	}
-	sum.TestPseudoLikelihood = mean(pl)
 	ev, err := optim.NewEvaluator(m, 100)
 	if err != nil {
 		return err
@@ -38,18 +33,11 @@ func evaluate(m *models.RBM, train, test *tensor.Dense, seed uint64, sum *Summar
 	if err != nil {
 		return err
 	}
+	sum.TestPseudoLikelihood = te.ExactPseudoLikelihood
 	sum.TestPseudoLikelihoodOneBit = te.PseudoLikelihood
 	sum.TestReconCrossEntropy = te.ReconCrossEntropy
 	sum.FreeEnergyGap = te.FreeEnergy - tr.FreeEnergy
 	return nil
-}
-
-func mean(x []float64) float64 {
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
 }
 
 // firstRows returns the first n rows of x as a tensor sharing its backing.

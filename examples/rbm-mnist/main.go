@@ -163,8 +163,9 @@ func run(ctx context.Context, c config, stdout, stderr io.Writer) error {
 		Monitor:      rand.NewPCG(c.seed, 4),
 		Validation:   test,
 		OnEpoch: func(r optim.EpochRecord) error {
-			fmt.Fprintf(log, "epoch %3d  %6.1fs  cost %8.4f  recon CE %7.2f  PL(1-bit) %8.2f  F(train) %8.2f  F(test) %8.2f  gap %+6.2f\n",
-				r.Epoch, r.Seconds, r.Cost, r.Train.ReconCrossEntropy, r.Train.PseudoLikelihood, r.Train.FreeEnergy, r.Validation.FreeEnergy, r.FreeEnergyGap)
+			fmt.Fprintf(log, "epoch %3d  %6.1fs  cost %8.4f  recon CE %7.2f  PL %8.2f (1-bit %8.2f)  F(train) %8.2f  F(test) %8.2f  gap %+6.2f\n",
+				r.Epoch, r.Seconds, r.Cost, r.Train.ReconCrossEntropy, r.Train.ExactPseudoLikelihood, r.Train.PseudoLikelihood,
+				r.Train.FreeEnergy, r.Validation.FreeEnergy, r.FreeEnergyGap)
 			return nil
 		},
 	}
