@@ -398,3 +398,30 @@ func TestParallelFor(t *testing.T) {
 		}
 	}
 }
+
+// Grad of a gradient: d²/dx² Σ softplus(x) = σ′(x) and d²/dx² Σ σ(x) = σ″(x).
+func TestElemSecondOrderGrad(t *testing.T) {
+	xv := []float64{-30, -1, 0, 2, 25}
+	for _, c := range []struct {
+		f      func(*G.Node) (*G.Node, error)
+		second func(float64) float64
+	}{{Softplus, sigmoidPrime64}, {Sigmoid, sigmoidPrime2_64}} {
+		g := G.NewGraph()
+		x := G.NewVector(g, tensor.Float64, G.WithShape(len(xv)), G.WithName("x"))
+		g1, err := G.Grad(G.Must(G.Sum(G.Must(c.f(x)))), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g2, err := G.Grad(G.Must(G.Sum(g1[0])), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := newMachine(t, g, g2[0])
+		m.mustRun(t, map[*G.Node]G.Value{x: valueOf(tensor.Float64, tensor.Shape{len(xv)}, xv)})
+		for i, d := range m.floats(t, g2[0]) {
+			if want := c.second(xv[i]); d != want {
+				t.Errorf("second derivative at %v = %v, want %v", xv[i], d, want)
+			}
+		}
+	}
+}
