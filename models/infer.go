@@ -20,19 +20,28 @@ func (m *RBM) infer(x *tensor.Dense, build func(b *BoundRBM, v *G.Node) (*G.Node
 	if err := m.CheckData(x); err != nil {
 		return nil, err
 	}
-	n, nv := x.Shape()[0], m.NumVisible()
+	return runRows(x, m.Dtype(), func(g *G.ExprGraph, v *G.Node) (*G.Node, error) {
+		b, err := m.bind(g)
+		if err != nil {
+			return nil, err
+		}
+		return build(b, v)
+	})
+}
+
+// runRows evaluates build (which binds a model into g and adds an output for the input rows v)
+// on x (N, nv), already validated, in chunks of inferRows rows, each with its own compiled graph,
+// and returns the output rows concatenated, (N, ...), of dtype dt.
+func runRows(x *tensor.Dense, dt tensor.Dtype, build func(g *G.ExprGraph, v *G.Node) (*G.Node, error)) (*tensor.Dense, error) {
+	n, nv := x.Shape()[0], x.Shape()[1]
 	var out *tensor.Dense
 	var outRow int
 	for start := 0; start < n; start += inferRows {
 		rows := min(inferRows, n-start)
 		chunk := sliceRows(x, start, rows)
 		g := G.NewGraph()
-		b, err := m.bind(g)
-		if err != nil {
-			return nil, err
-		}
-		v := G.NewMatrix(g, m.Dtype(), G.WithShape(rows, nv), G.WithName("v"), G.WithValue(chunk))
-		y, err := build(b, v)
+		v := G.NewMatrix(g, dt, G.WithShape(rows, nv), G.WithName("v"), G.WithValue(chunk))
+		y, err := build(g, v)
 		if err != nil {
 			return nil, err
 		}
@@ -52,7 +61,7 @@ func (m *RBM) infer(x *tensor.Dense, build func(b *BoundRBM, v *G.Node) (*G.Node
 			shape := t.Shape().Clone()
 			outRow = t.Shape().TotalSize() / rows
 			shape[0] = n
-			out = tensor.New(tensor.WithShape(shape...), tensor.Of(m.Dtype()))
+			out = tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
 		}
 		copyInto(out, start*outRow, t)
 	}
