@@ -315,7 +315,9 @@ func (b *boundCRBM) step(x *G.Node, src rand.Source, mean bool) (*G.Node, error)
 	return G.Concat(1, next, u)
 }
 
-func (b *boundCRBM) GibbsStep(x *G.Node, src rand.Source) (*G.Node, error) { return b.step(x, src, false) }
+func (b *boundCRBM) GibbsStep(x *G.Node, src rand.Source) (*G.Node, error) {
+	return b.step(x, src, false)
+}
 
 // GibbsStepMean ends a CD chain with the visible mean (refused with a learned σ, see GaussianRBM).
 func (b *boundCRBM) GibbsStepMean(x *G.Node, src rand.Source) (*G.Node, error) {
