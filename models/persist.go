@@ -1,158 +1,234 @@
 package models
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"strconv"
 
-	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
+
+	"github.com/ebm-go/ebm/datasets"
 )
 
-// fileMagic starts every model file written by this package.
-const fileMagic = "ebm-model"
-
-// fileVersion is the format version; Load refuses other versions.
-const fileVersion = 1
-
-type fileHeader struct {
-	Magic   string
-	Version int
-	Kind    string
-	Dtype   string
-	Shapes  [][]int
-}
-
-type rbmFile struct {
-	W64, B64, C64 []float64
-	W32, B32, C32 []float32
-}
-
-// Save writes the RBM to path atomically: the data go to a temporary file in the same folder that
-// is synced and then renamed over path, so an existing model at path is never left half-written.
-// The file holds a header (magic, version, kind, dtype, shapes) and the parameters (gob).
+// Save writes the RBM to path atomically (temporary file, fsync, rename: a crash mid-save leaves
+// the previous file intact) in the versioned, checksummed model format (see archive.go).
 func (m *RBM) Save(path string) error {
 	if err := m.Check(); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	enc := gob.NewEncoder(&buf)
-	h := fileHeader{Magic: fileMagic, Version: fileVersion, Kind: "RBM", Dtype: m.Dtype().String(),
-		Shapes: [][]int{m.W.Shape().Clone(), m.B.Shape().Clone(), m.C.Shape().Clone()}}
-	var body rbmFile
-	switch m.Dtype() {
-	case tensor.Float64:
-		body.W64, body.B64, body.C64 = m.W.Data().([]float64), m.B.Data().([]float64), m.C.Data().([]float64)
-	default:
-		body.W32, body.B32, body.C32 = m.W.Data().([]float32), m.B.Data().([]float32), m.C.Data().([]float32)
-	}
-	if err := enc.Encode(h); err != nil {
-		return errors.Wrap(err, "models: encoding header")
-	}
-	if err := enc.Encode(body); err != nil {
-		return errors.Wrap(err, "models: encoding parameters")
-	}
-	return writeAtomic(path, buf.Bytes())
+	a := newArchive("RBM", m.Dtype())
+	a.put("W", m.W)
+	a.put("b", m.B)
+	a.put("c", m.C)
+	return a.write(path)
 }
 
-// writeAtomic writes data to a temporary file beside path, syncs it and renames it to path.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return errors.Wrap(err, "models: creating temporary file")
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := firstErr(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return errors.Wrapf(err, "models: writing %s", tmp)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return errors.Wrapf(err, "models: renaming %s to %s", tmp, path)
-	}
-	return nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
-// LoadRBM reads an RBM written by Save. A file that is not a model file, has another format
-// version, holds another kind of model, or is truncated or corrupt gives an error, never a panic.
+// LoadRBM reads an RBM written by RBM.Save. A file that is not a model file, has another format
+// version, holds another kind of model, is truncated or corrupt gives an error, never a panic.
 func LoadRBM(path string) (*RBM, error) {
-	f, err := os.Open(path)
+	a, err := readArchive(path, "RBM")
 	if err != nil {
-		return nil, errors.Wrap(err, "models: opening model file")
+		return nil, err
 	}
-	defer f.Close()
-	m, err := readRBM(f)
+	w, err := a.get("W")
+	if err != nil || w.Shape().Dims() != 2 {
+		return nil, fmt.Errorf("models: %s: bad weight matrix (%v)", path, err)
+	}
+	nv, nh := w.Shape()[0], w.Shape()[1]
+	b, err := a.get("b", nv)
 	if err != nil {
-		return nil, errors.Wrapf(err, "models: reading %s", path)
+		return nil, fmt.Errorf("models: %s: %w", path, err)
 	}
-	return m, nil
-}
-
-func readRBM(r io.Reader) (m *RBM, err error) {
-	defer func() {
-		// gob can panic on adversarial input; report it as corruption.
-		if p := recover(); p != nil {
-			m, err = nil, fmt.Errorf("corrupt model file (%v)", p)
-		}
-	}()
-	dec := gob.NewDecoder(r)
-	var h fileHeader
-	if err := dec.Decode(&h); err != nil {
-		return nil, fmt.Errorf("not an ebm model file or corrupt header: %v", err)
-	}
-	if h.Magic != fileMagic {
-		return nil, fmt.Errorf("not an ebm model file (magic %q)", h.Magic)
-	}
-	if h.Version != fileVersion {
-		return nil, fmt.Errorf("model file format version %d; this library reads version %d", h.Version, fileVersion)
-	}
-	if h.Kind != "RBM" {
-		return nil, fmt.Errorf("file holds a %s, not an RBM", h.Kind)
-	}
-	if len(h.Shapes) != 3 || len(h.Shapes[0]) != 2 || len(h.Shapes[1]) != 1 || len(h.Shapes[2]) != 1 {
-		return nil, fmt.Errorf("corrupt header: shapes %v", h.Shapes)
-	}
-	nv, nh := h.Shapes[0][0], h.Shapes[0][1]
-	if nv < 1 || nh < 1 || h.Shapes[1][0] != nv || h.Shapes[2][0] != nh {
-		return nil, fmt.Errorf("corrupt header: shapes %v", h.Shapes)
-	}
-	var body rbmFile
-	if err := dec.Decode(&body); err != nil {
-		return nil, fmt.Errorf("truncated or corrupt parameters: %v", err)
-	}
-	var w, b, c *tensor.Dense
-	switch h.Dtype {
-	case tensor.Float64.String():
-		if len(body.W64) != nv*nh || len(body.B64) != nv || len(body.C64) != nh {
-			return nil, fmt.Errorf("parameter sizes do not match the header's %d×%d", nv, nh)
-		}
-		w = tensor.New(tensor.WithShape(nv, nh), tensor.WithBacking(body.W64))
-		b = tensor.New(tensor.WithShape(nv), tensor.WithBacking(body.B64))
-		c = tensor.New(tensor.WithShape(nh), tensor.WithBacking(body.C64))
-	case tensor.Float32.String():
-		if len(body.W32) != nv*nh || len(body.B32) != nv || len(body.C32) != nh {
-			return nil, fmt.Errorf("parameter sizes do not match the header's %d×%d", nv, nh)
-		}
-		w = tensor.New(tensor.WithShape(nv, nh), tensor.WithBacking(body.W32))
-		b = tensor.New(tensor.WithShape(nv), tensor.WithBacking(body.B32))
-		c = tensor.New(tensor.WithShape(nh), tensor.WithBacking(body.C32))
-	default:
-		return nil, fmt.Errorf("unsupported dtype %q", h.Dtype)
+	c, err := a.get("c", nh)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", path, err)
 	}
 	return NewRBMFromParams(w, b, c)
+}
+
+// Restore loads the RBM saved at path into m, replacing its parameters' values; the file must
+// hold an RBM of m's shape and dtype, otherwise the error says what the file holds.
+func (m *RBM) Restore(path string) error {
+	got, err := LoadRBM(path)
+	if err != nil {
+		return err
+	}
+	if !got.Dtype().Eq(m.Dtype()) || got.NumVisible() != m.NumVisible() || got.NumHidden() != m.NumHidden() {
+		return fmt.Errorf("models: %s holds a %d×%d %v RBM; this model is %d×%d %v", path,
+			got.NumVisible(), got.NumHidden(), got.Dtype(), m.NumVisible(), m.NumHidden(), m.Dtype())
+	}
+	m.W, m.B, m.C = got.W, got.B, got.C
+	return nil
+}
+
+// Save writes the Gaussian–Bernoulli RBM (σ, whether σ is learned, and the standardisation
+// statistics if set) to path atomically.
+func (m *GaussianRBM) Save(path string) error {
+	if err := m.Check(); err != nil {
+		return err
+	}
+	a := newArchive("GaussianRBM", m.Dtype())
+	a.put("W", m.W)
+	a.put("b", m.B)
+	a.put("c", m.C)
+	a.put("logsigma", m.LogSigma)
+	a.meta["learn_sigma"] = strconv.FormatBool(m.LearnSigma)
+	if m.Standardizer != nil {
+		a.putFloats("standardizer.mean", m.Standardizer.Mean)
+		a.putFloats("standardizer.std", m.Standardizer.Std)
+	}
+	return a.write(path)
+}
+
+// LoadGaussianRBM reads a model written by GaussianRBM.Save.
+func LoadGaussianRBM(path string) (*GaussianRBM, error) {
+	a, err := readArchive(path, "GaussianRBM")
+	if err != nil {
+		return nil, err
+	}
+	r, err := rbmFromArchive(a)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", path, err)
+	}
+	ls, err := a.get("logsigma", r.NumVisible())
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", path, err)
+	}
+	m := &GaussianRBM{W: r.W, B: r.B, C: r.C, LogSigma: ls, LearnSigma: a.meta["learn_sigma"] == "true", name: uniqueName("grbm")}
+	if mean, ok := a.tensors["standardizer.mean"]; ok {
+		std, err := a.get("standardizer.std", r.NumVisible())
+		if err != nil || !mean.Shape().Eq(tensor.Shape{r.NumVisible()}) {
+			return nil, fmt.Errorf("models: %s: bad standardisation statistics", path)
+		}
+		m.Standardizer = &datasets.Standardizer{Mean: floats(mean), Std: floats(std)}
+		if m.Dtype().Eq(tensor.Float64) {
+			m.Standardizer.Mean = append([]float64(nil), m.Standardizer.Mean...)
+			m.Standardizer.Std = append([]float64(nil), m.Standardizer.Std...)
+		}
+	}
+	return m, m.Check()
+}
+
+func rbmFromArchive(a *archive) (*RBM, error) {
+	w, err := a.get("W")
+	if err != nil {
+		return nil, err
+	}
+	if w.Shape().Dims() != 2 {
+		return nil, fmt.Errorf("weight matrix has shape %v", w.Shape())
+	}
+	b, err := a.get("b", w.Shape()[0])
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.get("c", w.Shape()[1])
+	if err != nil {
+		return nil, err
+	}
+	return NewRBMFromParams(w, b, c)
+}
+
+// Save writes the Boltzmann machine (couplings, biases, connectivity mask, visible count) to
+// path atomically.
+func (m *BM) Save(path string) error {
+	if err := m.check(); err != nil {
+		return err
+	}
+	a := newArchive("BM", tensor.Float64)
+	n := m.Size()
+	mask := make([]float64, n*n)
+	for k, keep := range m.mask {
+		if keep {
+			mask[k] = 1
+		}
+	}
+	a.put("U", m.U)
+	a.put("b", m.B)
+	a.put("mask", tensor.New(tensor.WithShape(n, n), tensor.WithBacking(mask)))
+	a.meta["visible"] = strconv.Itoa(m.nv)
+	return a.write(path)
+}
+
+// LoadBM reads a model written by BM.Save.
+func LoadBM(path string) (*BM, error) {
+	a, err := readArchive(path, "BM")
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.get("U")
+	if err != nil || u.Shape().Dims() != 2 || u.Shape()[0] != u.Shape()[1] || !u.Dtype().Eq(tensor.Float64) {
+		return nil, fmt.Errorf("models: %s: bad coupling matrix", path)
+	}
+	n := u.Shape()[0]
+	b, err := a.get("b", n)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", path, err)
+	}
+	mk, err := a.get("mask", n, n)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", path, err)
+	}
+	nv, err := strconv.Atoi(a.meta["visible"])
+	if err != nil || nv < 1 || nv > n {
+		return nil, fmt.Errorf("models: %s: bad visible count %q", path, a.meta["visible"])
+	}
+	m := &BM{U: u, B: b, nv: nv, mask: make([]bool, n*n), name: uniqueName("bm")}
+	md := mk.Data().([]float64)
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			m.mask[i*n+j] = md[i*n+j] != 0
+		}
+	}
+	return m, m.check()
+}
+
+// Save writes the conditional RBM (all weights, order, unit type, σ) to path atomically.
+func (m *CRBM) Save(path string) error {
+	if err := m.Check(); err != nil {
+		return err
+	}
+	a := newArchive("CRBM", m.Dtype())
+	for _, p := range []struct {
+		n string
+		t *tensor.Dense
+	}{{"W", m.W}, {"b", m.B}, {"c", m.C}, {"UV", m.UV}, {"UH", m.UH}} {
+		a.put(p.n, p.t)
+	}
+	if m.LogSigma != nil {
+		a.put("logsigma", m.LogSigma)
+	}
+	a.meta["order"] = strconv.Itoa(m.Order)
+	a.meta["learn_sigma"] = strconv.FormatBool(m.LearnSigma)
+	return a.write(path)
+}
+
+// LoadCRBM reads a model written by CRBM.Save.
+func LoadCRBM(path string) (*CRBM, error) {
+	a, err := readArchive(path, "CRBM")
+	if err != nil {
+		return nil, err
+	}
+	r, err := rbmFromArchive(a)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", path, err)
+	}
+	order, err := strconv.Atoi(a.meta["order"])
+	if err != nil || order < 1 {
+		return nil, fmt.Errorf("models: %s: bad order %q", path, a.meta["order"])
+	}
+	nv, nh := r.NumVisible(), r.NumHidden()
+	uv, err := a.get("UV", order*nv, nv)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", path, err)
+	}
+	uh, err := a.get("UH", order*nv, nh)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", path, err)
+	}
+	m := &CRBM{W: r.W, B: r.B, C: r.C, UV: uv, UH: uh, Order: order, LearnSigma: a.meta["learn_sigma"] == "true", name: uniqueName("crbm")}
+	if _, ok := a.tensors["logsigma"]; ok {
+		if m.LogSigma, err = a.get("logsigma", nv); err != nil {
+			return nil, fmt.Errorf("models: %s: %w", path, err)
+		}
+	}
+	return m, m.Check()
 }
