@@ -11,6 +11,7 @@ import (
 
 	"github.com/ebm-go/ebm/datasets"
 	"github.com/ebm-go/ebm/graph"
+	"github.com/ebm-go/ebm/ops"
 )
 
 // CRBM is a conditional RBM for time series (Taylor, Hinton & Roweis 2007): the frame v_t (nv) is
@@ -365,16 +366,10 @@ func (m *CRBM) Predict(u *tensor.Dense, steps int) (*tensor.Dense, error) {
 	if steps < 1 {
 		return nil, fmt.Errorf("models: %d mean-field steps; want ≥ 1", steps)
 	}
-	nv, nu := m.NumVisible(), m.NumCondition()
-	if u == nil || u.Shape().Dims() != 2 || u.Shape()[1] != nu {
-		return nil, fmt.Errorf("models: histories must be an (N, %d) matrix", nu)
+	last, err := m.lastFrames(u)
+	if err != nil {
+		return nil, err
 	}
-	last := tensor.New(tensor.WithShape(u.Shape()[0], nv), tensor.Of(m.Dtype()))
-	x, l := floats(u), make([]float64, u.Shape()[0]*nv)
-	for r := 0; r < u.Shape()[0]; r++ {
-		copy(l[r*nv:], x[r*nu:r*nu+nv])
-	}
-	setFloats(last, l)
 	return m.eval(last, u, func(p graph.CRBM, v, u *G.Node) (*G.Node, error) {
 		for i := 0; i < steps; i++ {
 			ph, err := p.HiddenProbs(v, u)
@@ -387,6 +382,65 @@ func (m *CRBM) Predict(u *tensor.Dense, steps int) (*tensor.Dense, error) {
 		}
 		return v, nil
 	})
+}
+
+// PredictMean estimates the posterior-mean next frame E[v | u] for each history row of u (N, nu),
+// the prediction that minimises squared error: a Gibbs chain with the history clamped starts at
+// the most recent frame, runs burn steps, then averages E[v | h, u] over samples further steps
+// (samples ≥ 1). Draws come from src. Returns (N, nv).
+func (m *CRBM) PredictMean(u *tensor.Dense, burn, samples int, src rand.Source) (*tensor.Dense, error) {
+	if burn < 0 || samples < 1 || src == nil {
+		return nil, fmt.Errorf("models: PredictMean needs burn ≥ 0, samples ≥ 1 and a rand.Source")
+	}
+	last, err := m.lastFrames(u)
+	if err != nil {
+		return nil, err
+	}
+	return m.eval(last, u, func(p graph.CRBM, v, u *G.Node) (*G.Node, error) {
+		var sum *G.Node
+		for i := 0; i < burn+samples; i++ {
+			ph, err := p.HiddenProbs(v, u)
+			if err != nil {
+				return nil, err
+			}
+			h, err := ops.Bernoulli(ph, src)
+			if err != nil {
+				return nil, err
+			}
+			mean, err := p.VisibleMean(h, u)
+			if err != nil {
+				return nil, err
+			}
+			if i >= burn {
+				if sum == nil {
+					sum = mean
+				} else if sum, err = G.Add(sum, mean); err != nil {
+					return nil, err
+				}
+			}
+			if i < burn+samples-1 {
+				if v, err = p.GibbsStep(v, u, src, false); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return graph.Scale(sum, 1/float64(samples))
+	})
+}
+
+// lastFrames returns the most recent frame of every history row of u (N, nu) as (N, nv).
+func (m *CRBM) lastFrames(u *tensor.Dense) (*tensor.Dense, error) {
+	nv, nu := m.NumVisible(), m.NumCondition()
+	if u == nil || u.Shape().Dims() != 2 || u.Shape()[1] != nu {
+		return nil, fmt.Errorf("models: histories must be an (N, %d) matrix", nu)
+	}
+	last := tensor.New(tensor.WithShape(u.Shape()[0], nv), tensor.Of(m.Dtype()))
+	x, l := floats(u), make([]float64, u.Shape()[0]*nv)
+	for r := 0; r < u.Shape()[0]; r++ {
+		copy(l[r*nv:], x[r*nu:r*nu+nv])
+	}
+	setFloats(last, l)
+	return last, nil
 }
 
 // Generate produces frames new frames one after another from a starting history (Order, nv),

@@ -151,3 +151,18 @@ func WriteMosaic(path string, tiles [][]float64, tileW, tileH int) error {
 	}
 	return WritePNG(path, img)
 }
+
+// Enlarge returns img scaled up k times (k ≥ 1) by pixel replication, for small tiles.
+func Enlarge(img *image.Gray, k int) *image.Gray {
+	if k <= 1 {
+		return img
+	}
+	b := img.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
+	for y := 0; y < b.Dy()*k; y++ {
+		for x := 0; x < b.Dx()*k; x++ {
+			out.SetGray(x, y, img.GrayAt(b.Min.X+x/k, b.Min.Y+y/k))
+		}
+	}
+	return out
+}

@@ -71,3 +71,11 @@ func TestWritePNG(t *testing.T) {
 		t.Errorf("%d files in the folder; temporary file left behind?", len(entries))
 	}
 }
+
+func TestEnlarge(t *testing.T) {
+	img, _ := Mosaic([][]float64{{1}}, 1, 1, 1)
+	big := Enlarge(img, 3)
+	if b := big.Bounds(); b.Dx() != 9 || b.Dy() != 9 || big.GrayAt(4, 4).Y != 255 || big.GrayAt(0, 0).Y != 64 {
+		t.Errorf("enlarged %v, centre %d", big.Bounds(), big.GrayAt(4, 4).Y)
+	}
+}
