@@ -43,13 +43,20 @@ type config struct {
 
 // Summary is the final JSON object printed with -json.
 type Summary struct {
-	Visible, Order, Hidden, TrainRows, TestRows int
-	TrainSeconds                                float64
-	// Next-frame mean squared error per value on the held-out rows.
-	// CRBMMSE uses the posterior mean (Gibbs average, PredictMean); CRBMMeanFieldMSE the mean-field
-	// fixed point from the last frame (Predict).
-	CRBMMSE, CRBMMeanFieldMSE, RepeatLastMSE, LinearARMSE float64
-	Strip, Model                                          string `json:",omitempty"`
+	Visible      int     `json:"visible"`
+	Order        int     `json:"order"`
+	Hidden       int     `json:"hidden"`
+	TrainRows    int     `json:"train_rows"`
+	TestRows     int     `json:"test_rows"`
+	TrainSeconds float64 `json:"train_seconds"`
+	// Next-frame mean squared error per value on the held-out rows. CRBMMSE uses the posterior
+	// mean (Gibbs average, PredictMean); CRBMMeanFieldMSE the mean-field fixed point (Predict).
+	CRBMMSE          float64 `json:"crbm_mse"`
+	CRBMMeanFieldMSE float64 `json:"crbm_mean_field_mse"`
+	RepeatLastMSE    float64 `json:"repeat_last_mse"`
+	LinearARMSE      float64 `json:"linear_ar_mse"`
+	Strip            string  `json:"strip_png,omitempty"`
+	Model            string  `json:"model,omitempty"`
 }
 
 func main() {
