@@ -100,26 +100,26 @@ func (k fnKind) eval64(x float64) float64 {
 	panic("ops: unknown function kind")
 }
 
-// apply64 sets dst[i] = ±k(src[i]). One switch per call, then a tight loop of direct calls.
+// apply64 sets dst[i] = ±k(src[i]). One switch per call, then a tight loop of direct calls, or
+// the vector kernels of vmath.go (bit-identical to the scalar functions) for σ and softplus.
 func apply64(k fnKind, negate bool, dst, src []float64) {
 	dst = dst[:len(src)]
 	switch k {
 	case fnSoftplus:
+		softplus64s(dst, src)
+	case fnLogSigmoid: // -softplus(-x)
 		for i, x := range src {
-			dst[i] = Softplus64(x)
+			dst[i] = -x
 		}
-	case fnLogSigmoid:
-		for i, x := range src {
-			dst[i] = LogSigmoid64(x)
-		}
+		softplus64s(dst, dst)
+		negate = !negate
 	case fnSigmoid:
-		for i, x := range src {
-			dst[i] = Sigmoid64(x)
-		}
+		sigmoid64s(dst, src)
 	case fnSigmoidNeg:
 		for i, x := range src {
-			dst[i] = sigmoidNeg64(x)
+			dst[i] = -x
 		}
+		sigmoid64s(dst, dst)
 	case fnSigmoidPrime:
 		for i, x := range src {
 			dst[i] = sigmoidPrime64(x)
@@ -147,6 +147,14 @@ func apply64(k fnKind, negate bool, dst, src []float64) {
 // CVTSD2SS merge into their destination register, and the false dependency on the previous
 // element's result chains the math.Exp calls of consecutive elements together.
 func apply32(k fnKind, negate bool, dst, src []float32) {
+	switch {
+	case k == fnSigmoid && !negate:
+		sigmoid32s(dst, src)
+		return
+	case k == fnSoftplus && !negate:
+		softplus32s(dst, src)
+		return
+	}
 	var buf [256]float64
 	dst = dst[:len(src)]
 	for lo := 0; lo < len(src); lo += len(buf) {

@@ -59,7 +59,9 @@ func log1pExpNeg(a float64) float64 {
 		// e < 2^-53: log1p(e) = e(1 - e/2 + ...) equals e to within half an ulp.
 		return e
 	}
-	return math.Log(u) * (e / (u - 1))
+	// The conversion rounds the product, so that no compiler fuses it with the caller's addition
+	// into an FMA (the vector kernels of vmath_amd64.s round it too).
+	return float64(math.Log(u) * (e / (u - 1)))
 }
 
 // sigmoidPrime64 returns σ′(x) = σ(x)σ(-x) = e/(1+e)² with e = exp(-|x|): exact in both tails

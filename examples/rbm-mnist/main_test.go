@@ -5,9 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/ebm-go/ebm/datasets"
+	"github.com/ebm-go/ebm/models"
 )
 
 // TestSmallRun runs the example end to end on 500 MNIST images with a 784×16 RBM and checks the
@@ -63,6 +69,15 @@ func TestBadFlags(t *testing.T) {
 		"hidden":   func(c *config) { c.hidden = 0 },
 		"epochs":   func(c *config) { c.epochs = 0 },
 		"data":     func(c *config) { c.data = filepath.Join(t.TempDir(), "missing") },
+		"eval":     func(c *config) { c.eval = "maybe" },
+		"eval exact too large": func(c *config) {
+			c.eval, c.hidden, c.binarize = "exact", 40, "threshold"
+		},
+		"eval grey images":    func(c *config) { c.eval = "exact" },
+		"ais runs":            func(c *config) { c.eval, c.aisRuns, c.binarize = "ais", 1, "threshold" },
+		"ais distributions":   func(c *config) { c.eval, c.aisRuns, c.aisDistributions, c.binarize = "ais", 10, 1, "threshold" },
+		"reverse without ais": func(c *config) { c.eval, c.reverseRows, c.binarize = "exact", 5, "threshold" },
+		"load missing":        func(c *config) { c.load = filepath.Join(t.TempDir(), "missing.rbm") },
 	} {
 		c := base
 		mod(&c)
@@ -70,5 +85,80 @@ func TestBadFlags(t *testing.T) {
 		if err := run(context.Background(), c, &out, &out); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+// TestEvalRun trains a 784×12 RBM on 500 thresholded images with -eval exact,ais and reverse AIS,
+// and checks the summary against models.RBM's own exact log Z and log-likelihood of the saved
+// model; then -load evaluates the saved model again with AIS alone.
+func TestEvalRun(t *testing.T) {
+	dir := t.TempDir()
+	c := config{epochs: 2, hidden: 12, k: 1, batch: 50, train: 500, evalRows: 200, sampleSteps: 3,
+		jsonOut: true, vbias: true, vprob: true, lr: 0.1, momentum: 0.9, weightDecay: 2e-4, seed: 1,
+		dtype: "float32", out: dir, binarize: "threshold",
+		eval: "exact,ais", aisRuns: 20, aisDistributions: 1000, reverseRows: 20}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), c, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var s Summary
+	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+		t.Fatalf("summary is not JSON: %v\n%s", err, stdout.String())
+	}
+	if s.LogZMethod != "exact" || s.TestLogLikelihood == nil || s.LogZ == nil || s.LogZStdErr == nil || *s.LogZStdErr != 0 || s.AIS == nil || s.ReverseAIS == nil {
+		t.Fatalf("likelihood fields missing: %s", stdout.String())
+	}
+	m, err := models.LoadRBM(filepath.Join(dir, "model.rbm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logZ, err := m.ExactLogZ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mn, err := datasets.LoadMNIST("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := mn.Test.Matrix(200, tensor.Float32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if test, err = datasets.Threshold(test, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	ll, err := m.LogLikelihood(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := 0.0
+	for _, v := range ll {
+		mean += v / float64(len(ll))
+	}
+	if math.Abs(*s.LogZ-logZ) > 1e-9*math.Abs(logZ) || math.Abs(*s.TestLogLikelihood-mean) > 1e-6*math.Abs(mean) {
+		t.Errorf("summary log Z %.6f, test log-likelihood %.6f; models.RBM gives %.6f, %.6f", *s.LogZ, *s.TestLogLikelihood, logZ, mean)
+	}
+	if mean > 0 || mean < -784*math.Ln2 {
+		t.Errorf("test log-likelihood %.2f is outside [-784 ln 2, 0]", mean)
+	}
+	if math.Abs(s.AIS.LogZ-logZ) > 0.3 || s.AIS.Runs != 20 || s.AIS.Distributions != 1000 || s.AIS.LogZLower == nil {
+		t.Errorf("AIS %+v, exact log Z %.4f", *s.AIS, logZ)
+	}
+	if r := s.ReverseAIS; r.Rows != 20 || math.Abs(r.LogZ-logZ) > 1 || math.Abs(r.RAISELogLikelihood-r.AISLogLikelihoodSameRows) > 1 {
+		t.Errorf("reverse AIS %+v, exact log Z %.4f", *r, logZ)
+	}
+
+	// Evaluate the saved model again, with AIS only.
+	c.load, c.eval, c.reverseRows, c.out = filepath.Join(dir, "model.rbm"), "ais", 0, t.TempDir()
+	stdout.Reset()
+	if err := run(context.Background(), c, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var l Summary
+	if err := json.Unmarshal(stdout.Bytes(), &l); err != nil {
+		t.Fatal(err)
+	}
+	if l.LogZMethod != "ais" || l.LogZ == nil || *l.LogZ != s.AIS.LogZ || l.Epochs != 0 || l.Model != c.load || l.ReverseAIS != nil {
+		t.Errorf("loaded model: %s", stdout.String())
 	}
 }

@@ -1,0 +1,428 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX-512 versions of the row-gather kernels of gather_amd64.s: the same sums in the same order
+// with the same rounding (VMUL then VADD), 16 float32 or 8 float64 lanes per register, chunks of
+// 8 registers, a masked register for the last columns.
+
+
+// func axpyRows32AVX512(dst, m unsafe.Pointer, ld int, idx []int32, val unsafe.Pointer, n int)
+TEXT ·axpyRows32AVX512(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ m+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ idx_base+24(FP), R9
+	MOVQ idx_len+32(FP), R10
+	MOVQ val+48(FP), R11
+	MOVQ n+56(FP), CX
+	XORQ AX, AX
+axpyRows32AVX512big:
+	LEAQ 128(AX), DX
+	CMPQ DX, CX
+	JGT  axpyRows32AVX512small
+	VMOVUPS 0(DI)(AX*4), Z0
+	VMOVUPS 64(DI)(AX*4), Z1
+	VMOVUPS 128(DI)(AX*4), Z2
+	VMOVUPS 192(DI)(AX*4), Z3
+	VMOVUPS 256(DI)(AX*4), Z4
+	VMOVUPS 320(DI)(AX*4), Z5
+	VMOVUPS 384(DI)(AX*4), Z6
+	VMOVUPS 448(DI)(AX*4), Z7
+	XORQ BX, BX
+axpyRows32AVX512bigk:
+	CMPQ BX, R10
+	JGE  axpyRows32AVX512bigstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*4), DX
+	VBROADCASTSS (R11)(BX*4), Z31
+	VMULPS 0(DX), Z31, Z8
+	VADDPS Z8, Z0, Z0
+	VMULPS 64(DX), Z31, Z9
+	VADDPS Z9, Z1, Z1
+	VMULPS 128(DX), Z31, Z10
+	VADDPS Z10, Z2, Z2
+	VMULPS 192(DX), Z31, Z11
+	VADDPS Z11, Z3, Z3
+	VMULPS 256(DX), Z31, Z12
+	VADDPS Z12, Z4, Z4
+	VMULPS 320(DX), Z31, Z13
+	VADDPS Z13, Z5, Z5
+	VMULPS 384(DX), Z31, Z14
+	VADDPS Z14, Z6, Z6
+	VMULPS 448(DX), Z31, Z15
+	VADDPS Z15, Z7, Z7
+	INCQ BX
+	JMP  axpyRows32AVX512bigk
+axpyRows32AVX512bigstore:
+	VMOVUPS Z0, 0(DI)(AX*4)
+	VMOVUPS Z1, 64(DI)(AX*4)
+	VMOVUPS Z2, 128(DI)(AX*4)
+	VMOVUPS Z3, 192(DI)(AX*4)
+	VMOVUPS Z4, 256(DI)(AX*4)
+	VMOVUPS Z5, 320(DI)(AX*4)
+	VMOVUPS Z6, 384(DI)(AX*4)
+	VMOVUPS Z7, 448(DI)(AX*4)
+	ADDQ $128, AX
+	JMP  axpyRows32AVX512big
+axpyRows32AVX512small:
+	LEAQ 16(AX), DX
+	CMPQ DX, CX
+	JGT  axpyRows32AVX512tail
+	VMOVUPS (DI)(AX*4), Z0
+	XORQ BX, BX
+axpyRows32AVX512smallk:
+	CMPQ BX, R10
+	JGE  axpyRows32AVX512smallstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*4), DX
+	VBROADCASTSS (R11)(BX*4), Z31
+	VMULPS (DX), Z31, Z8
+	VADDPS Z8, Z0, Z0
+	INCQ BX
+	JMP  axpyRows32AVX512smallk
+axpyRows32AVX512smallstore:
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  axpyRows32AVX512small
+axpyRows32AVX512tail:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  axpyRows32AVX512done
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12                // (1 << r) - 1
+	KMOVQ R12, K1
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	XORQ BX, BX
+axpyRows32AVX512tailk:
+	CMPQ BX, R10
+	JGE  axpyRows32AVX512tailstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*4), DX
+	VBROADCASTSS (R11)(BX*4), Z31
+	VMOVUPS.Z (DX), K1, Z8
+	VMULPS Z8, Z31, Z8
+	VADDPS Z8, Z0, Z0
+	INCQ BX
+	JMP  axpyRows32AVX512tailk
+axpyRows32AVX512tailstore:
+	VMOVUPS Z0, K1, (DI)(AX*4)
+axpyRows32AVX512done:
+	VZEROUPPER
+	RET
+
+// func addRows32AVX512(dst, m unsafe.Pointer, ld int, idx []int32, n int)
+TEXT ·addRows32AVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ m+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ idx_base+24(FP), R9
+	MOVQ idx_len+32(FP), R10
+	MOVQ n+48(FP), CX
+	XORQ AX, AX
+addRows32AVX512big:
+	LEAQ 128(AX), DX
+	CMPQ DX, CX
+	JGT  addRows32AVX512small
+	VMOVUPS 0(DI)(AX*4), Z0
+	VMOVUPS 64(DI)(AX*4), Z1
+	VMOVUPS 128(DI)(AX*4), Z2
+	VMOVUPS 192(DI)(AX*4), Z3
+	VMOVUPS 256(DI)(AX*4), Z4
+	VMOVUPS 320(DI)(AX*4), Z5
+	VMOVUPS 384(DI)(AX*4), Z6
+	VMOVUPS 448(DI)(AX*4), Z7
+	XORQ BX, BX
+addRows32AVX512bigk:
+	CMPQ BX, R10
+	JGE  addRows32AVX512bigstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*4), DX
+	VADDPS 0(DX), Z0, Z0
+	VADDPS 64(DX), Z1, Z1
+	VADDPS 128(DX), Z2, Z2
+	VADDPS 192(DX), Z3, Z3
+	VADDPS 256(DX), Z4, Z4
+	VADDPS 320(DX), Z5, Z5
+	VADDPS 384(DX), Z6, Z6
+	VADDPS 448(DX), Z7, Z7
+	INCQ BX
+	JMP  addRows32AVX512bigk
+addRows32AVX512bigstore:
+	VMOVUPS Z0, 0(DI)(AX*4)
+	VMOVUPS Z1, 64(DI)(AX*4)
+	VMOVUPS Z2, 128(DI)(AX*4)
+	VMOVUPS Z3, 192(DI)(AX*4)
+	VMOVUPS Z4, 256(DI)(AX*4)
+	VMOVUPS Z5, 320(DI)(AX*4)
+	VMOVUPS Z6, 384(DI)(AX*4)
+	VMOVUPS Z7, 448(DI)(AX*4)
+	ADDQ $128, AX
+	JMP  addRows32AVX512big
+addRows32AVX512small:
+	LEAQ 16(AX), DX
+	CMPQ DX, CX
+	JGT  addRows32AVX512tail
+	VMOVUPS (DI)(AX*4), Z0
+	XORQ BX, BX
+addRows32AVX512smallk:
+	CMPQ BX, R10
+	JGE  addRows32AVX512smallstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*4), DX
+	VADDPS (DX), Z0, Z0
+	INCQ BX
+	JMP  addRows32AVX512smallk
+addRows32AVX512smallstore:
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  addRows32AVX512small
+addRows32AVX512tail:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  addRows32AVX512done
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12                // (1 << r) - 1
+	KMOVQ R12, K1
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	XORQ BX, BX
+addRows32AVX512tailk:
+	CMPQ BX, R10
+	JGE  addRows32AVX512tailstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*4), DX
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS Z8, Z0, Z0
+	INCQ BX
+	JMP  addRows32AVX512tailk
+addRows32AVX512tailstore:
+	VMOVUPS Z0, K1, (DI)(AX*4)
+addRows32AVX512done:
+	VZEROUPPER
+	RET
+
+// func axpyRows64AVX512(dst, m unsafe.Pointer, ld int, idx []int32, val unsafe.Pointer, n int)
+TEXT ·axpyRows64AVX512(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ m+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $3, R8
+	MOVQ idx_base+24(FP), R9
+	MOVQ idx_len+32(FP), R10
+	MOVQ val+48(FP), R11
+	MOVQ n+56(FP), CX
+	XORQ AX, AX
+axpyRows64AVX512big:
+	LEAQ 64(AX), DX
+	CMPQ DX, CX
+	JGT  axpyRows64AVX512small
+	VMOVUPD 0(DI)(AX*8), Z0
+	VMOVUPD 64(DI)(AX*8), Z1
+	VMOVUPD 128(DI)(AX*8), Z2
+	VMOVUPD 192(DI)(AX*8), Z3
+	VMOVUPD 256(DI)(AX*8), Z4
+	VMOVUPD 320(DI)(AX*8), Z5
+	VMOVUPD 384(DI)(AX*8), Z6
+	VMOVUPD 448(DI)(AX*8), Z7
+	XORQ BX, BX
+axpyRows64AVX512bigk:
+	CMPQ BX, R10
+	JGE  axpyRows64AVX512bigstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*8), DX
+	VBROADCASTSD (R11)(BX*8), Z31
+	VMULPD 0(DX), Z31, Z8
+	VADDPD Z8, Z0, Z0
+	VMULPD 64(DX), Z31, Z9
+	VADDPD Z9, Z1, Z1
+	VMULPD 128(DX), Z31, Z10
+	VADDPD Z10, Z2, Z2
+	VMULPD 192(DX), Z31, Z11
+	VADDPD Z11, Z3, Z3
+	VMULPD 256(DX), Z31, Z12
+	VADDPD Z12, Z4, Z4
+	VMULPD 320(DX), Z31, Z13
+	VADDPD Z13, Z5, Z5
+	VMULPD 384(DX), Z31, Z14
+	VADDPD Z14, Z6, Z6
+	VMULPD 448(DX), Z31, Z15
+	VADDPD Z15, Z7, Z7
+	INCQ BX
+	JMP  axpyRows64AVX512bigk
+axpyRows64AVX512bigstore:
+	VMOVUPD Z0, 0(DI)(AX*8)
+	VMOVUPD Z1, 64(DI)(AX*8)
+	VMOVUPD Z2, 128(DI)(AX*8)
+	VMOVUPD Z3, 192(DI)(AX*8)
+	VMOVUPD Z4, 256(DI)(AX*8)
+	VMOVUPD Z5, 320(DI)(AX*8)
+	VMOVUPD Z6, 384(DI)(AX*8)
+	VMOVUPD Z7, 448(DI)(AX*8)
+	ADDQ $64, AX
+	JMP  axpyRows64AVX512big
+axpyRows64AVX512small:
+	LEAQ 8(AX), DX
+	CMPQ DX, CX
+	JGT  axpyRows64AVX512tail
+	VMOVUPD (DI)(AX*8), Z0
+	XORQ BX, BX
+axpyRows64AVX512smallk:
+	CMPQ BX, R10
+	JGE  axpyRows64AVX512smallstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*8), DX
+	VBROADCASTSD (R11)(BX*8), Z31
+	VMULPD (DX), Z31, Z8
+	VADDPD Z8, Z0, Z0
+	INCQ BX
+	JMP  axpyRows64AVX512smallk
+axpyRows64AVX512smallstore:
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  axpyRows64AVX512small
+axpyRows64AVX512tail:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  axpyRows64AVX512done
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12                // (1 << r) - 1
+	KMOVQ R12, K1
+	VMOVUPD.Z (DI)(AX*8), K1, Z0
+	XORQ BX, BX
+axpyRows64AVX512tailk:
+	CMPQ BX, R10
+	JGE  axpyRows64AVX512tailstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*8), DX
+	VBROADCASTSD (R11)(BX*8), Z31
+	VMOVUPD.Z (DX), K1, Z8
+	VMULPD Z8, Z31, Z8
+	VADDPD Z8, Z0, Z0
+	INCQ BX
+	JMP  axpyRows64AVX512tailk
+axpyRows64AVX512tailstore:
+	VMOVUPD Z0, K1, (DI)(AX*8)
+axpyRows64AVX512done:
+	VZEROUPPER
+	RET
+
+// func addRows64AVX512(dst, m unsafe.Pointer, ld int, idx []int32, n int)
+TEXT ·addRows64AVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ m+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $3, R8
+	MOVQ idx_base+24(FP), R9
+	MOVQ idx_len+32(FP), R10
+	MOVQ n+48(FP), CX
+	XORQ AX, AX
+addRows64AVX512big:
+	LEAQ 64(AX), DX
+	CMPQ DX, CX
+	JGT  addRows64AVX512small
+	VMOVUPD 0(DI)(AX*8), Z0
+	VMOVUPD 64(DI)(AX*8), Z1
+	VMOVUPD 128(DI)(AX*8), Z2
+	VMOVUPD 192(DI)(AX*8), Z3
+	VMOVUPD 256(DI)(AX*8), Z4
+	VMOVUPD 320(DI)(AX*8), Z5
+	VMOVUPD 384(DI)(AX*8), Z6
+	VMOVUPD 448(DI)(AX*8), Z7
+	XORQ BX, BX
+addRows64AVX512bigk:
+	CMPQ BX, R10
+	JGE  addRows64AVX512bigstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*8), DX
+	VADDPD 0(DX), Z0, Z0
+	VADDPD 64(DX), Z1, Z1
+	VADDPD 128(DX), Z2, Z2
+	VADDPD 192(DX), Z3, Z3
+	VADDPD 256(DX), Z4, Z4
+	VADDPD 320(DX), Z5, Z5
+	VADDPD 384(DX), Z6, Z6
+	VADDPD 448(DX), Z7, Z7
+	INCQ BX
+	JMP  addRows64AVX512bigk
+addRows64AVX512bigstore:
+	VMOVUPD Z0, 0(DI)(AX*8)
+	VMOVUPD Z1, 64(DI)(AX*8)
+	VMOVUPD Z2, 128(DI)(AX*8)
+	VMOVUPD Z3, 192(DI)(AX*8)
+	VMOVUPD Z4, 256(DI)(AX*8)
+	VMOVUPD Z5, 320(DI)(AX*8)
+	VMOVUPD Z6, 384(DI)(AX*8)
+	VMOVUPD Z7, 448(DI)(AX*8)
+	ADDQ $64, AX
+	JMP  addRows64AVX512big
+addRows64AVX512small:
+	LEAQ 8(AX), DX
+	CMPQ DX, CX
+	JGT  addRows64AVX512tail
+	VMOVUPD (DI)(AX*8), Z0
+	XORQ BX, BX
+addRows64AVX512smallk:
+	CMPQ BX, R10
+	JGE  addRows64AVX512smallstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*8), DX
+	VADDPD (DX), Z0, Z0
+	INCQ BX
+	JMP  addRows64AVX512smallk
+addRows64AVX512smallstore:
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  addRows64AVX512small
+addRows64AVX512tail:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  addRows64AVX512done
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12                // (1 << r) - 1
+	KMOVQ R12, K1
+	VMOVUPD.Z (DI)(AX*8), K1, Z0
+	XORQ BX, BX
+addRows64AVX512tailk:
+	CMPQ BX, R10
+	JGE  addRows64AVX512tailstore
+	MOVLQSX (R9)(BX*4), DX
+	IMULQ R8, DX
+	ADDQ SI, DX
+	LEAQ (DX)(AX*8), DX
+	VMOVUPD.Z (DX), K1, Z8
+	VADDPD Z8, Z0, Z0
+	INCQ BX
+	JMP  addRows64AVX512tailk
+addRows64AVX512tailstore:
+	VMOVUPD Z0, K1, (DI)(AX*8)
+addRows64AVX512done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,23 @@
+//go:build amd64 && !purego
+
+package optim
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+var haveAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32)
+
+//go:noescape
+func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64)
+
+//go:noescape
+func finite32AVX2(th, gr unsafe.Pointer, n int, decay float32) bool
+
+//go:noescape
+func finite64AVX2(th, gr unsafe.Pointer, n int, decay float64) bool

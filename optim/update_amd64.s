@@ -1,0 +1,126 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The momentum update of train.go in AVX2, the same operations in the same order (each product
+// rounded, then the sums), so results equal the scalar loop's bit for bit:
+//
+//	gi = g + decay·θ;  Δ = mom·Δ - lr·gi;  θ = θ + Δ;  g = 0
+//
+// and the finiteness check Σ (g + decay·θ)·0 = 0.
+
+// func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32)
+TEXT ·momentum32AVX2(SB), NOSPLIT, $0-44
+	MOVQ th+0(FP), DI
+	MOVQ gr+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS lr+32(FP), Y13
+	VBROADCASTSS mom+36(FP), Y14
+	VBROADCASTSS decay+40(FP), Y15
+	VXORPS Y12, Y12, Y12
+	XORQ AX, AX
+m32loop:
+	CMPQ AX, CX
+	JGE  m32done
+	VMOVUPS (DI)(AX*4), Y0      // θ
+	VMOVUPS (SI)(AX*4), Y1      // g
+	VMOVUPS (DX)(AX*4), Y2      // Δ
+	VMULPS Y0, Y15, Y3             // decay·θ
+	VADDPS Y3, Y1, Y3              // g + decay·θ
+	VMULPS Y2, Y14, Y4             // mom·Δ
+	VMULPS Y3, Y13, Y5             // lr·(g + decay·θ)
+	VSUBPS Y5, Y4, Y2              // Δ = mom·Δ - lr·(...)
+	VADDPS Y2, Y0, Y0              // θ + Δ
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y12, (SI)(AX*4)
+	ADDQ $8, AX
+	JMP  m32loop
+m32done:
+	VZEROUPPER
+	RET
+
+// func finite32AVX2(th, gr unsafe.Pointer, n int, decay float32) bool
+TEXT ·finite32AVX2(SB), NOSPLIT, $0-33
+	MOVQ th+0(FP), DI
+	MOVQ gr+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS decay+24(FP), Y15
+	VXORPS Y12, Y12, Y12          // 0
+	VXORPS Y10, Y10, Y10          // Σ (g + decay·θ)·0
+	XORQ AX, AX
+f32loop:
+	CMPQ AX, CX
+	JGE  f32done
+	VMULPS (DI)(AX*4), Y15, Y3
+	VADDPS (SI)(AX*4), Y3, Y3
+	VMULPS Y12, Y3, Y3
+	VADDPS Y3, Y10, Y10
+	ADDQ $8, AX
+	JMP  f32loop
+f32done:
+	VCMPPS $4, Y12, Y10, Y10       // ≠ 0 or NaN
+	VMOVMSKPS Y10, AX
+	VZEROUPPER
+	TESTL AX, AX
+	SETEQ ret+32(FP)
+	RET
+
+// func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64)
+TEXT ·momentum64AVX2(SB), NOSPLIT, $0-56
+	MOVQ th+0(FP), DI
+	MOVQ gr+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSD lr+32(FP), Y13
+	VBROADCASTSD mom+40(FP), Y14
+	VBROADCASTSD decay+48(FP), Y15
+	VXORPD Y12, Y12, Y12
+	XORQ AX, AX
+m64loop:
+	CMPQ AX, CX
+	JGE  m64done
+	VMOVUPD (DI)(AX*8), Y0      // θ
+	VMOVUPD (SI)(AX*8), Y1      // g
+	VMOVUPD (DX)(AX*8), Y2      // Δ
+	VMULPD Y0, Y15, Y3             // decay·θ
+	VADDPD Y3, Y1, Y3              // g + decay·θ
+	VMULPD Y2, Y14, Y4             // mom·Δ
+	VMULPD Y3, Y13, Y5             // lr·(g + decay·θ)
+	VSUBPD Y5, Y4, Y2              // Δ = mom·Δ - lr·(...)
+	VADDPD Y2, Y0, Y0              // θ + Δ
+	VMOVUPD Y0, (DI)(AX*8)
+	VMOVUPD Y2, (DX)(AX*8)
+	VMOVUPD Y12, (SI)(AX*8)
+	ADDQ $4, AX
+	JMP  m64loop
+m64done:
+	VZEROUPPER
+	RET
+
+// func finite64AVX2(th, gr unsafe.Pointer, n int, decay float64) bool
+TEXT ·finite64AVX2(SB), NOSPLIT, $0-33
+	MOVQ th+0(FP), DI
+	MOVQ gr+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSD decay+24(FP), Y15
+	VXORPD Y12, Y12, Y12          // 0
+	VXORPD Y10, Y10, Y10          // Σ (g + decay·θ)·0
+	XORQ AX, AX
+f64loop:
+	CMPQ AX, CX
+	JGE  f64done
+	VMULPD (DI)(AX*8), Y15, Y3
+	VADDPD (SI)(AX*8), Y3, Y3
+	VMULPD Y12, Y3, Y3
+	VADDPD Y3, Y10, Y10
+	ADDQ $4, AX
+	JMP  f64loop
+f64done:
+	VCMPPD $4, Y12, Y10, Y10       // ≠ 0 or NaN
+	VMOVMSKPD Y10, AX
+	VZEROUPPER
+	TESTL AX, AX
+	SETEQ ret+32(FP)
+	RET

@@ -1,0 +1,174 @@
+package pretrain
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/ebm-go/ebm/datasets"
+	"github.com/ebm-go/ebm/models"
+	"github.com/ebm-go/ebm/optim"
+)
+
+// Layer configures the training of one layer of the stack: optim.Settings (estimator, epochs,
+// batch size, schedules, weight decay, random sources, monitoring, progress) plus how the layer's
+// input is formed. The Settings' Validation, if nil, is filled in by Train from
+// Settings.Validation.
+type Layer struct {
+	optim.Settings
+	// SampleInput trains the layer on binary samples of its input, each entry 1 with the
+	// probability given by the input (drawn once, before the layer's first epoch, from
+	// Settings.Input), instead of on the probabilities themselves. For layer 0 the input is the
+	// data. Hinton, Osindero & Teh (2006) sample; using probabilities has less noise (Hinton 2010,
+	// §3.3).
+	SampleInput bool
+	// InitVisibleBiases sets the layer's visible biases to log(p/(1-p)) of the column means of its
+	// input before training (RBM.InitVisibleBiases; Hinton 2010, §8).
+	InitVisibleBiases bool
+}
+
+// Settings configures Train: one Layer per layer of the DBN, bottom first.
+type Settings struct {
+	// Layers holds the settings of each layer; its length must equal the DBN's layer count.
+	Layers []Layer
+	// Input draws the binary samples of layers with SampleInput. Required when one sets it.
+	Input rand.Source
+	// Validation is optional held-out data (M, n_0), in the DBN's dtype with values in [0,1]. It is
+	// passed up the stack with the trained layers (probabilities) and becomes the Validation of
+	// every layer whose own Settings.Validation is nil, so each layer reports its free-energy gap.
+	Validation *tensor.Dense
+	// OnEpoch, when not nil, is called after every epoch of every layer (after the layer's own
+	// OnEpoch) with the layer's index; a non-nil error stops training and is returned.
+	OnEpoch func(layer int, r optim.EpochRecord) error
+	// OnLayer, when not nil, is called after each layer has been trained; a non-nil error stops
+	// training and is returned.
+	OnLayer func(r LayerRecord) error
+}
+
+// LayerRecord is what Train records for each layer.
+type LayerRecord struct {
+	Layer   int `json:"layer"` // counted from 0, bottom first
+	Visible int `json:"visible"`
+	Hidden  int `json:"hidden"`
+	// Estimator is the gradient estimator's name, e.g. "CD-1".
+	Estimator string `json:"estimator"`
+	// Seconds is the wall time of the layer: training, plus computing the next layer's input.
+	Seconds float64             `json:"seconds"`
+	Epochs  []optim.EpochRecord `json:"epochs"`
+}
+
+// Train pretrains d greedily, bottom layer first: layer l is trained with optim.Train on its
+// input, where the input of layer 0 is data (N, n_0) and the input of layer l > 0 is the hidden
+// probabilities p(h_l = 1 | input of layer l-1) of the layer below after its training (optionally
+// sampled, see Layer.SampleInput). d's layers are updated in place; layers above the one being
+// trained are not touched.
+//
+// Errors before anything is trained: a nil or malformed DBN, a settings count different from the
+// DBN's layer count, data or validation data of the wrong shape, dtype or range (values must lie
+// in [0,1]), a layer without Epochs, Shuffle or Chains, SampleInput without Settings.Input. Errors
+// during training (a non-finite cost, a cancelled context, a callback's error) name the layer; the
+// records of the layers finished so far are returned with them, and the layers keep the updates
+// made so far.
+func Train(ctx context.Context, d *models.DBN, data *tensor.Dense, s Settings) ([]LayerRecord, error) {
+	if d == nil {
+		return nil, errors.New("pretrain: nil DBN")
+	}
+	if err := d.Check(); err != nil {
+		return nil, errors.Wrap(err, "pretrain")
+	}
+	if len(s.Layers) != d.NumLayers() {
+		return nil, fmt.Errorf("pretrain: %d layer settings for a DBN of %d layers (sizes %v); give exactly one per layer", len(s.Layers), d.NumLayers(), d.Sizes())
+	}
+	if err := d.CheckData(data); err != nil {
+		return nil, errors.Wrap(err, "pretrain: training data")
+	}
+	if s.Validation != nil {
+		if err := d.CheckData(s.Validation); err != nil {
+			return nil, errors.Wrap(err, "pretrain: validation data")
+		}
+	}
+	for l, ls := range s.Layers {
+		switch {
+		case ls.Epochs < 1:
+			return nil, fmt.Errorf("pretrain: layer %d: Epochs = %d; want ≥ 1", l, ls.Epochs)
+		case ls.Shuffle == nil:
+			return nil, fmt.Errorf("pretrain: layer %d: Settings.Shuffle (rand.Source for minibatch order) is nil", l)
+		case ls.Chains == nil:
+			return nil, fmt.Errorf("pretrain: layer %d: Settings.Chains (rand.Source for the Gibbs chains) is nil", l)
+		case ls.SampleInput && s.Input == nil:
+			return nil, fmt.Errorf("pretrain: layer %d samples its input but Settings.Input (rand.Source) is nil", l)
+		}
+		if ls.Validation != nil {
+			if err := datasets.CheckMatrix("validation data", ls.Validation, d.Layers[l].NumVisible(), d.Dtype()); err != nil {
+				return nil, errors.Wrapf(err, "pretrain: layer %d", l)
+			}
+		}
+	}
+
+	var records []LayerRecord
+	input, valid := data, s.Validation
+	for l, ls := range s.Layers {
+		if err := ctx.Err(); err != nil {
+			return records, errors.Wrapf(err, "pretrain: stopped before layer %d", l)
+		}
+		began := time.Now()
+		m := d.Layers[l]
+		x := input
+		if ls.SampleInput {
+			var err error
+			if x, err = datasets.Binarize(input, s.Input); err != nil {
+				return records, errors.Wrapf(err, "pretrain: layer %d: sampling the input", l)
+			}
+		}
+		if ls.InitVisibleBiases {
+			if err := m.InitVisibleBiases(x); err != nil {
+				return records, errors.Wrapf(err, "pretrain: layer %d", l)
+			}
+		}
+		ts := ls.Settings
+		if ts.Validation == nil {
+			ts.Validation = valid
+		}
+		if s.OnEpoch != nil {
+			own, layer := ts.OnEpoch, l
+			ts.OnEpoch = func(r optim.EpochRecord) error {
+				if own != nil {
+					if err := own(r); err != nil {
+						return err
+					}
+				}
+				return s.OnEpoch(layer, r)
+			}
+		}
+		epochs, err := optim.Train(ctx, m, x, ts)
+		rec := LayerRecord{Layer: l, Visible: m.NumVisible(), Hidden: m.NumHidden(), Estimator: ls.Estimator.String(), Epochs: epochs}
+		if err != nil {
+			rec.Seconds = time.Since(began).Seconds()
+			return append(records, rec), errors.Wrapf(err, "pretrain: layer %d (%d×%d)", l, m.NumVisible(), m.NumHidden())
+		}
+		if l+1 < len(s.Layers) {
+			// The next layer's data: this layer's hidden probabilities. The sampled input x only
+			// trained this layer; the recognition pass uses the probabilities of the layer below.
+			if input, err = m.HiddenProbs(input); err != nil {
+				return records, errors.Wrapf(err, "pretrain: layer %d: hidden probabilities", l)
+			}
+			if valid != nil {
+				if valid, err = m.HiddenProbs(valid); err != nil {
+					return records, errors.Wrapf(err, "pretrain: layer %d: validation hidden probabilities", l)
+				}
+			}
+		}
+		rec.Seconds = time.Since(began).Seconds()
+		records = append(records, rec)
+		if s.OnLayer != nil {
+			if err := s.OnLayer(rec); err != nil {
+				return records, err
+			}
+		}
+	}
+	return records, nil
+}
