@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -464,7 +465,14 @@ func TestB14MachineReuse(t *testing.T) {
 		}
 		m.Close()
 	}
-	if now := runtime.NumGoroutine(); now > goroutines {
-		t.Errorf("goroutines grew from %d to %d", goroutines, now)
+	// Goroutines that finish asynchronously (e.g. parallel kernels) get a moment to exit; a leak
+	// of one per machine would leave about a thousand behind.
+	now := runtime.NumGoroutine()
+	for wait := 0; now > goroutines && wait < 100; wait++ {
+		time.Sleep(10 * time.Millisecond)
+		now = runtime.NumGoroutine()
+	}
+	if now > goroutines+2 {
+		t.Errorf("goroutines grew from %d to %d after 1,000 machines", goroutines, now)
 	}
 }
