@@ -52,7 +52,8 @@ const DefaultRuns = 100
 // Settings configures AIS and ReverseAIS. The zero value means the defaults.
 type Settings struct {
 	// Runs is the number M of independent AIS runs (0 means DefaultRuns; otherwise at least 2).
-	// ReverseAIS runs one chain per start row, so there Runs must be 0 or the number of rows.
+	// For ReverseAIS, Runs is the total over all start rows: 0 means one run per row, otherwise a
+	// multiple of the number of rows.
 	Runs int
 	// Schedule holds the inverse temperatures β_0 = 0 < β_1 < … < β_K = 1. nil means
 	// DefaultSchedule(); a non-nil empty slice is an error.
@@ -87,14 +88,16 @@ type Result struct {
 }
 
 // ReverseResult is a reverse-AIS estimate: the log-Z fields of Result (LogZ is
-// log Z_A - log mean_m exp(-LogWeights[m])) and the RAISE log-likelihood of every start row.
+// log Z_A - log mean_m exp(-LogWeights[m]), over all runs) and the RAISE log-likelihood of every
+// start row.
 type ReverseResult struct {
 	Result
-	// LogLikelihood[n] = log f_1(v_n) - log Z_A - LogWeights[n] = -F(v_n) - log Ẑ_n, the RAISE
-	// estimate (Burda, Grosse & Salakhutdinov 2015) of log p_fwd(v_n) for start row n, in nats.
+	// LogLikelihood[n] is the RAISE estimate (Burda, Grosse & Salakhutdinov 2015) of
+	// log p_fwd(v_n) for start row n, in nats: log mean exp(-F(v_n) - log Z_A - LogWeights[m])
+	// over the runs m started at row n (runs m ≡ n mod N).
 	LogLikelihood []float64
 	// MeanLogLikelihood is the mean of LogLikelihood (nats per row), MeanLogLikelihoodStdErr its
-	// standard error over rows (sd/√N, which includes the spread between rows).
+	// standard error over rows (sd/√N, which includes the spread between rows; 0 for one row).
 	MeanLogLikelihood, MeanLogLikelihoodStdErr float64
 }
 
@@ -217,17 +220,19 @@ func AIS(ctx context.Context, p Path, s Settings, src rand.Source) (*Result, err
 	return r, nil
 }
 
-// ReverseAIS runs the annealing backwards, from β = 1 to β = 0, one chain per row of starts (M, nv),
-// each starting at that row: for k = K…1 it adds log f_k(x_{k-1}) - log f_{k-1}(x_{k-1}) to the
-// run's log-weight, with x_{K-1} the start row and x_{k-2} drawn from the transition at β_{k-1}
+// ReverseAIS runs the annealing backwards, from β = 1 to β = 0, from the rows of starts (N, nv):
+// run m starts at row m mod N and, for k = K…1, adds log f_k(x_{k-1}) - log f_{k-1}(x_{k-1}) to
+// its log-weight, with x_{K-1} the start row and x_{k-2} drawn from the transition at β_{k-1}
 // (the forward runs' K-1 transitions in reverse order). It returns
 //
 //	log Ẑ_rev = log Z_A - log mean_m exp(-log w_m),
 //
-// the log of the inverse of an estimate of 1/Z, and, per row, the RAISE log-likelihood
-// -F(v_n) - log Z_A - log w_m (Burda, Grosse & Salakhutdinov 2015). See the package
-// documentation for what each bounds. starts holds binary Float32 or Float64 values (usually
-// test images); Settings.Runs must be 0 or M, and M at least 2. Randomness and errors as for AIS.
+// the log of the inverse of an estimate of 1/Z, and, per row n, the RAISE log-likelihood
+// log mean_{m: row n} exp(-F(v_n) - log Z_A - log w_m) (Burda, Grosse & Salakhutdinov 2015).
+// See the package documentation for what each bounds. starts holds binary Float32 or Float64
+// values (usually test images). Settings.Runs is the total number of runs: 0 means one per row;
+// otherwise it must be a multiple of N (Runs/N chains per row, which tightens RAISE). At least 2
+// runs. Randomness and errors as for AIS.
 func ReverseAIS(ctx context.Context, p Path, starts *tensor.Dense, s Settings, src rand.Source) (*ReverseResult, error) {
 	if p == nil || src == nil {
 		return nil, errors.New("estimate: ReverseAIS needs a path and a rand.Source")
@@ -239,31 +244,35 @@ func ReverseAIS(ctx context.Context, p Path, starts *tensor.Dense, s Settings, s
 	if starts == nil {
 		return nil, errors.New("estimate: ReverseAIS needs start rows (e.g. test images)")
 	}
-	if sh := starts.Shape(); sh.Dims() != 2 || sh[1] != p.NumVisible() {
-		return nil, fmt.Errorf("estimate: reverse-AIS starts must be an (M, %d) matrix, have shape %v", p.NumVisible(), sh)
+	if sh := starts.Shape(); sh.Dims() != 2 || sh[0] < 1 || sh[1] != p.NumVisible() {
+		return nil, fmt.Errorf("estimate: reverse-AIS starts must be a non-empty (N, %d) matrix, have shape %v", p.NumVisible(), sh)
 	}
 	x, err := copyFloats(starts)
 	if err != nil {
 		return nil, fmt.Errorf("estimate: reverse-AIS starts: %w", err)
 	}
 	nv := p.NumVisible()
-	runs := len(x) / nv
-	if s.Runs != 0 && s.Runs != runs {
-		return nil, fmt.Errorf("estimate: ReverseAIS runs one chain per start row: Settings.Runs is %d but there are %d rows", s.Runs, runs)
+	rows := len(x) / nv
+	runs := s.Runs
+	if runs == 0 {
+		runs = rows
+	}
+	if runs < 0 || runs%rows != 0 {
+		return nil, fmt.Errorf("estimate: ReverseAIS runs the same number of chains from each start row: Settings.Runs is %d, not a multiple of the %d rows", s.Runs, rows)
 	}
 	if err := checkRuns(runs); err != nil {
 		return nil, err
 	}
 	logW := make([]float64, runs)
-	ll := make([]float64, runs)
+	top := make([]float64, runs)
 	err = parallelRuns(ctx, p, runs, s.Workers, src, func(c Chain, m int) error {
-		if err := c.SetVisible(x[m*nv : (m+1)*nv]); err != nil {
-			return fmt.Errorf("estimate: reverse-AIS start row %d: %w", m, err)
+		n := m % rows
+		if err := c.SetVisible(x[n*nv : (n+1)*nv]); err != nil {
+			return fmt.Errorf("estimate: reverse-AIS start row %d: %w", n, err)
 		}
-		top := c.LogUnnormalized(1)
+		top[m] = c.LogUnnormalized(1)
 		w, err := reverseRun(ctx, c, s.Schedule)
 		logW[m] = w
-		ll[m] = top - p.LogZBase() - w
 		return err
 	})
 	if err != nil {
@@ -273,17 +282,27 @@ func ReverseAIS(ctx context.Context, p Path, starts *tensor.Dense, s Settings, s
 	for m, w := range logW {
 		neg[m] = -w
 	}
-	r := &ReverseResult{Result: Result{LogZBase: p.LogZBase(), LogWeights: logW, Distributions: len(s.Schedule)}, LogLikelihood: ll}
+	r := &ReverseResult{Result: Result{LogZBase: p.LogZBase(), LogWeights: logW, Distributions: len(s.Schedule)}, LogLikelihood: make([]float64, rows)}
 	lme, se, ess := weightStats(neg)
 	r.LogZ = r.LogZBase - lme
 	r.StdErr, r.EffectiveRuns = se, ess
 	r.Lower, r.Upper = r.LogZ-math.Log1p(3*se), r.LogZ-log1pSafe(-3*se)
-	r.MeanLogLikelihood = meanOf(ll)
-	v := 0.0
-	for _, l := range ll {
-		v += (l - r.MeanLogLikelihood) * (l - r.MeanLogLikelihood)
+	per := make([]float64, 0, runs/rows)
+	for n := range r.LogLikelihood {
+		per = per[:0]
+		for m := n; m < runs; m += rows {
+			per = append(per, top[m]-r.LogZBase-logW[m])
+		}
+		r.LogLikelihood[n], _, _ = weightStats(per)
 	}
-	r.MeanLogLikelihoodStdErr = math.Sqrt(v / float64(runs-1) / float64(runs))
+	r.MeanLogLikelihood = meanOf(r.LogLikelihood)
+	if rows > 1 {
+		v := 0.0
+		for _, l := range r.LogLikelihood {
+			v += (l - r.MeanLogLikelihood) * (l - r.MeanLogLikelihood)
+		}
+		r.MeanLogLikelihoodStdErr = math.Sqrt(v / float64(rows-1) / float64(rows))
+	}
 	return r, nil
 }
 

@@ -180,6 +180,19 @@ func TestReverseAISP3x2(t *testing.T) {
 			t.Errorf("%d per-row log-likelihoods", len(r.LogLikelihood))
 		}
 	}
+	// Ten chains from each of 20 rows: every row's RAISE log-likelihood matches its exact one.
+	r, err := estimate.ReverseAIS(context.Background(), path(t, m, nil), dense(starts[:20*3], 20, 3), estimate.Settings{Runs: 200, Schedule: estimate.LinearSchedule(1000)}, rand.NewPCG(4, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.LogLikelihood) != 20 || len(r.LogWeights) != 200 {
+		t.Fatalf("%d rows, %d runs", len(r.LogLikelihood), len(r.LogWeights))
+	}
+	for n, ll := range r.LogLikelihood {
+		if want := -f[n] - p3x2LogZ; math.Abs(ll-want) > 0.05 {
+			t.Errorf("row %d: RAISE log-likelihood %.4f, exact %.4f", n, ll, want)
+		}
+	}
 }
 
 // TestAISMatchesExact anneals a 40×12 RBM with strong random couplings from its base-rate model
@@ -344,6 +357,7 @@ func TestAISValidation(t *testing.T) {
 		"grey start": {[]float64{1, 0, 0.5, 0, 0, 0}, 2, short},
 		"one row":    {[]float64{1, 0, 1}, 1, short},
 		"runs":       {[]float64{1, 0, 1, 0, 0, 0}, 2, estimate.Settings{Runs: 5, Schedule: short.Schedule}},
+		"neg runs":   {[]float64{1, 0, 1, 0, 0, 0}, 2, estimate.Settings{Runs: -2, Schedule: short.Schedule}},
 		"schedule":   {[]float64{1, 0, 1, 0, 0, 0}, 2, estimate.Settings{Schedule: []float64{0, 1, 1}}},
 	} {
 		if _, err := estimate.ReverseAIS(ctx, p, dense(tc.rows, tc.n, 3), tc.s, src); err == nil {
@@ -352,6 +366,9 @@ func TestAISValidation(t *testing.T) {
 	}
 	if _, err := estimate.ReverseAIS(ctx, p, dense([]float64{1, 0, 1, 0}, 2, 2), short, src); err == nil {
 		t.Error("reverse AIS, 2 columns: no error")
+	}
+	if r, err := estimate.ReverseAIS(ctx, p, dense([]float64{1, 0, 1}, 1, 3), estimate.Settings{Runs: 4, Schedule: short.Schedule}, src); err != nil || len(r.LogLikelihood) != 1 || r.MeanLogLikelihoodStdErr != 0 {
+		t.Errorf("reverse AIS, 4 runs from one row: %v, %+v", err, r)
 	}
 }
 

@@ -56,8 +56,9 @@
 //
 // # Reverse AIS and RAISE (Burda, Grosse & Salakhutdinov 2015)
 //
-// ReverseAIS runs the same chain backwards: one run per start row (usually test images), x_{K-1}
-// = the row, then transitions at β_{K-1}, …, β_1, accumulating the same terms. Its estimate is
+// ReverseAIS runs the same chain backwards from start rows (usually test images): a run starts
+// at x_{K-1} = its row, then makes transitions at β_{K-1}, …, β_1, accumulating the same terms.
+// Its estimate over all runs is
 //
 //	log Ẑ_rev = log Z_A - log mean_m exp(-log w_m).
 //
@@ -65,13 +66,17 @@
 // unbiased estimate of 1/Z, so E[log Ẑ_rev] ≥ log Z: a stochastic upper bound on log Z, and the
 // test log-likelihood -F(v) - log Ẑ_rev is conservative. Data rows are not model samples, so for
 // log Z this holds only as far as the data resemble the model's distribution. What holds
-// exactly for any rows: for each row v_n, exp(LogLikelihood[n]) = exp(-F(v_n) - log Z_A - log w_n)
-// is an unbiased estimate of p_fwd(v_n), where p_fwd is the distribution of the final state of a
-// forward AIS run with the same schedule (the "RAISE model"), because the Gibbs transition is
-// reversible. Hence E[LogLikelihood[n]] ≤ log p_fwd(v_n): RAISE's mean is a stochastic lower
-// bound on the RAISE model's test log-likelihood, which tends to the RBM's as the schedule gets
+// exactly for any row v: exp(-F(v) - log Z_A - log w_m) from a run started at v is an unbiased
+// estimate of p_fwd(v), where p_fwd is the distribution of the final state of a forward AIS run
+// with the same schedule (the "RAISE model"), because the Gibbs transition is reversible. The
+// RAISE log-likelihood of a row (LogLikelihood[n], the log of the mean of those estimates over
+// the row's runs) therefore satisfies E[LogLikelihood[n]] ≤ log p_fwd(v_n): a stochastic lower
+// bound on the log-likelihood of the RAISE model, which tends to the RBM's as the schedule gets
 // finer. Forward AIS (optimistic) and RAISE (conservative) thus bracket the test log-likelihood
 // in expectation; when they differ by more than their standard errors the schedule is too short.
+// The RAISE bound is loose by about half the variance of a row's log-weights divided by the
+// runs per row (Jensen): with one run per row on a 784×500 MNIST RBM that is about 2 nats, so
+// give each row several runs (Settings.Runs a multiple of the rows) when the figure matters.
 // MeanLogLikelihoodStdErr includes the spread between rows (a few nats for MNIST digits), so
 // compare RAISE with forward AIS on the same rows.
 //
@@ -80,8 +85,8 @@
 // One AIS step costs a Gibbs sweep: vW and Wh are sums of the rows of W (or Wᵀ) picked by the
 // binary state, updated by the rows of the units that changed since the previous step, plus
 // nv + 2·nh exponentials. For a 784×500 RBM trained with CD-1 on MNIST, 100 runs × 14,501
-// distributions take about 2.5 CPU-minutes (≈ 75 s on two quiet cores). Reverse AIS costs the
-// same per row. Exact enumeration costs 2^n × (other layer) and is exact.
+// distributions took about 2.5 CPU-minutes (measured on a shared machine; ≈ 75 s on two quiet
+// cores). Reverse AIS costs the same per run. Exact enumeration costs 2^n × (other layer) and is exact.
 //
 // M sets the statistical error: StdErr shrinks like 1/√M, and 100 runs (the default) give a
 // few hundredths of a nat on MNIST RBMs. The schedule sets the bias: the variance of the log

@@ -1,19 +1,19 @@
 package models
 
 import (
-	"fmt"
 	"math"
 	"runtime"
 	"sync"
 
 	"gorgonia.org/tensor"
 
+	"github.com/ebm-go/ebm/estimate"
 	"github.com/ebm-go/ebm/ops"
 )
 
 // MaxExactUnits bounds the smaller layer of an RBM whose partition function ExactLogZ computes by
 // enumeration (2^MaxExactUnits states).
-const MaxExactUnits = 26
+const MaxExactUnits = estimate.MaxExactUnits
 
 // params64 holds an RBM's parameters as float64 slices; W row-major (nv, nh).
 type params64 struct {
@@ -26,61 +26,18 @@ func (m *RBM) params64() params64 {
 }
 
 // ExactLogZ returns log Z = log Σ_{v,h} exp(-E(v,h)) in nats, computed in float64 by enumerating
-// the smaller layer (2^min(nv,nh) states, Gray-code order, log-sum-exp throughout so it never
-// overflows): Σ_h exp(cᵀh + Σ_i softplus(b_i + (Wh)_i)) when nh ≤ nv, else Σ_v exp(-F(v)).
-// Error when the smaller layer has more than MaxExactUnits units.
+// the smaller layer (2^min(nv,nh) states) with a streaming log-sum-exp, so it never overflows; it
+// delegates to estimate.ExactLogZ (parallel, deterministic). Error when the smaller layer has more
+// than MaxExactUnits units: use an AIS estimate (estimate.AIS) then.
 func (m *RBM) ExactLogZ() (float64, error) {
 	if err := m.Check(); err != nil {
 		return 0, err
 	}
-	p := m.params64()
-	if min(p.nv, p.nh) > MaxExactUnits {
-		return 0, fmt.Errorf("models: exact log Z needs 2^%d states; only up to %d units in the smaller layer are supported (use an AIS estimate)", min(p.nv, p.nh), MaxExactUnits)
+	e, err := estimate.NewBernoulliRBM(m.W, m.B, m.C)
+	if err != nil {
+		return 0, err
 	}
-	if p.nh <= p.nv {
-		return logSumGray(p.nh, p.nv, p.c, p.b, func(j, i int) float64 { return p.w[i*p.nh+j] }), nil
-	}
-	return logSumGray(p.nv, p.nh, p.b, p.c, func(i, j int) float64 { return p.w[i*p.nh+j] }), nil
-}
-
-// logSumGray returns log Σ_{s ∈ {0,1}^n} exp(aᵀs + Σ_k softplus(d_k + Σ_j w(j,k) s_j)) for a
-// layer s of n units summed over and the other layer of m units integrated out analytically.
-// Consecutive states differ in one bit (Gray code), so each costs O(m).
-func logSumGray(n, m int, a, d []float64, w func(j, k int) float64) float64 {
-	pre := append([]float64(nil), d...)
-	lin := 0.0
-	s := make([]bool, n)
-	term := func() float64 {
-		t := lin
-		for _, x := range pre {
-			t += ops.Softplus64(x)
-		}
-		return t
-	}
-	// Streaming log-sum-exp: keep the running maximum and the sum scaled by it.
-	best := term()
-	sum := 1.0
-	states := uint64(1) << n
-	for g := uint64(1); g < states; g++ {
-		j := trailingZeros(g)
-		sign := 1.0
-		if s[j] {
-			sign = -1
-		}
-		s[j] = !s[j]
-		lin += sign * a[j]
-		for k := range pre {
-			pre[k] += sign * w(j, k)
-		}
-		t := term()
-		if t > best {
-			sum = sum*math.Exp(best-t) + 1
-			best = t
-		} else {
-			sum += math.Exp(t - best)
-		}
-	}
-	return best + math.Log(sum)
+	return estimate.ExactLogZ(e)
 }
 
 func trailingZeros(x uint64) int {

@@ -184,6 +184,9 @@ func parseEval(c config) (likelihoodEval, error) {
 	if c.reverseRows < 0 || c.reverseRows == 1 {
 		return e, fmt.Errorf("-reverse-ais %d: want 0 (off) or at least 2 test images", c.reverseRows)
 	}
+	if c.reverseRows > 0 && c.raiseChains < 1 {
+		return e, fmt.Errorf("-raise-chains %d: want at least 1", c.raiseChains)
+	}
 	if c.reverseRows > 0 && !e.ais {
 		return e, fmt.Errorf("-reverse-ais needs -eval ais (or exact,ais)")
 	}
@@ -212,8 +215,8 @@ type AISSummary struct {
 	Seconds           float64  `json:"seconds"`
 }
 
-// ReverseAISSummary is the reverse-AIS part: log Z from chains started at the first Rows test
-// images (the test log-likelihood it implies is the conservative side), and the mean RAISE
+// ReverseAISSummary is the reverse-AIS part: log Z from RunsPerRow chains started at each of the
+// first Rows test images (the test log-likelihood it implies is the conservative side), and the mean RAISE
 // log-likelihood of those images next to forward AIS's figure for the same images.
 type ReverseAISSummary struct {
 	LogZ                     float64  `json:"log_z"`
@@ -222,6 +225,7 @@ type ReverseAISSummary struct {
 	LogZUpper                *float64 `json:"log_z_upper"`
 	TestLogLikelihood        float64  `json:"test_log_likelihood"`
 	Rows                     int      `json:"rows"`
+	RunsPerRow               int      `json:"runs_per_row"`
 	RAISELogLikelihood       float64  `json:"raise_log_likelihood"`
 	RAISEStdErr              float64  `json:"raise_stderr"`
 	AISLogLikelihoodSameRows float64  `json:"ais_log_likelihood_same_rows"`
@@ -304,7 +308,7 @@ func evaluateLikelihood(ctx context.Context, m *models.RBM, train, test *tensor.
 	}
 	rows := min(c.reverseRows, test.Shape()[0])
 	began = time.Now()
-	rr, err := estimate.ReverseAIS(ctx, p, firstRows(test, rows), estimate.Settings{Schedule: s.Schedule}, rand.NewPCG(c.seed, 13))
+	rr, err := estimate.ReverseAIS(ctx, p, firstRows(test, rows), estimate.Settings{Runs: rows * c.raiseChains, Schedule: s.Schedule}, rand.NewPCG(c.seed, 13))
 	if err != nil {
 		return err
 	}
@@ -314,9 +318,9 @@ func evaluateLikelihood(ctx context.Context, m *models.RBM, train, test *tensor.
 	}
 	sameRows -= r.LogZ
 	sum.ReverseAIS = &ReverseAISSummary{LogZ: rr.LogZ, LogZStdErr: rr.StdErr, LogZLower: finite(rr.Lower), LogZUpper: finite(rr.Upper),
-		TestLogLikelihood: meanNegF - rr.LogZ, Rows: rows, RAISELogLikelihood: rr.MeanLogLikelihood, RAISEStdErr: rr.MeanLogLikelihoodStdErr,
+		TestLogLikelihood: meanNegF - rr.LogZ, Rows: rows, RunsPerRow: c.raiseChains, RAISELogLikelihood: rr.MeanLogLikelihood, RAISEStdErr: rr.MeanLogLikelihoodStdErr,
 		AISLogLikelihoodSameRows: sameRows, Seconds: time.Since(began).Seconds()}
-	fmt.Fprintf(log, "reverse AIS from %d test images (%.1f s): log Z = %.4f ± %.4f: test log-likelihood %.2f nats/image; RAISE on those images %.2f ± %.2f (forward AIS on them %.2f)\n",
-		rows, sum.ReverseAIS.Seconds, rr.LogZ, rr.StdErr, meanNegF-rr.LogZ, rr.MeanLogLikelihood, rr.MeanLogLikelihoodStdErr, sameRows)
+	fmt.Fprintf(log, "reverse AIS, %d runs from each of %d test images (%.1f s): log Z = %.4f ± %.4f: test log-likelihood %.2f nats/image; RAISE on those images %.2f ± %.2f (forward AIS on them %.2f)\n",
+		c.raiseChains, rows, sum.ReverseAIS.Seconds, rr.LogZ, rr.StdErr, meanNegF-rr.LogZ, rr.MeanLogLikelihood, rr.MeanLogLikelihoodStdErr, sameRows)
 	return nil
 }

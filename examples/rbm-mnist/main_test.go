@@ -77,7 +77,10 @@ func TestBadFlags(t *testing.T) {
 		"ais runs":            func(c *config) { c.eval, c.aisRuns, c.binarize = "ais", 1, "threshold" },
 		"ais distributions":   func(c *config) { c.eval, c.aisRuns, c.aisDistributions, c.binarize = "ais", 10, 1, "threshold" },
 		"reverse without ais": func(c *config) { c.eval, c.reverseRows, c.binarize = "exact", 5, "threshold" },
-		"load missing":        func(c *config) { c.load = filepath.Join(t.TempDir(), "missing.rbm") },
+		"raise chains": func(c *config) {
+			c.eval, c.aisRuns, c.reverseRows, c.raiseChains, c.binarize = "ais", 10, 5, 0, "threshold"
+		},
+		"load missing": func(c *config) { c.load = filepath.Join(t.TempDir(), "missing.rbm") },
 	} {
 		c := base
 		mod(&c)
@@ -96,7 +99,7 @@ func TestEvalRun(t *testing.T) {
 	c := config{epochs: 2, hidden: 12, k: 1, batch: 50, train: 500, evalRows: 200, sampleSteps: 3,
 		jsonOut: true, vbias: true, vprob: true, lr: 0.1, momentum: 0.9, weightDecay: 2e-4, seed: 1,
 		dtype: "float32", out: dir, binarize: "threshold",
-		eval: "exact,ais", aisRuns: 20, aisDistributions: 1000, reverseRows: 20}
+		eval: "exact,ais", aisRuns: 10, aisDistributions: 300, reverseRows: 10, raiseChains: 2}
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), c, &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
@@ -141,10 +144,10 @@ func TestEvalRun(t *testing.T) {
 	if mean > 0 || mean < -784*math.Ln2 {
 		t.Errorf("test log-likelihood %.2f is outside [-784 ln 2, 0]", mean)
 	}
-	if math.Abs(s.AIS.LogZ-logZ) > 0.3 || s.AIS.Runs != 20 || s.AIS.Distributions != 1000 || s.AIS.LogZLower == nil {
+	if math.Abs(s.AIS.LogZ-logZ) > 0.3 || s.AIS.Runs != 10 || s.AIS.Distributions != 300 || s.AIS.LogZLower == nil {
 		t.Errorf("AIS %+v, exact log Z %.4f", *s.AIS, logZ)
 	}
-	if r := s.ReverseAIS; r.Rows != 20 || math.Abs(r.LogZ-logZ) > 1 || math.Abs(r.RAISELogLikelihood-r.AISLogLikelihoodSameRows) > 1 {
+	if r := s.ReverseAIS; r.Rows != 10 || r.RunsPerRow != 2 || math.Abs(r.LogZ-logZ) > 1 || math.Abs(r.RAISELogLikelihood-r.AISLogLikelihoodSameRows) > 1 {
 		t.Errorf("reverse AIS %+v, exact log Z %.4f", *r, logZ)
 	}
 
