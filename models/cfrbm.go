@@ -414,11 +414,11 @@ func (m *CFRBM) predict(x *tensor.Dense, users, items []int, exact, dist bool) (
 // CFLearner estimates the contrastive-divergence gradient of a CFRBM for optim.Fit (it satisfies
 // optim.GradientModel): the data are the (users, items) rating matrix, each row one user's RBM,
 // and Fit's minibatches are sets of users. For each user, with S the items the user rated, CD-T
-// (Hinton 2002; Salakhutdinov, Mnih & Hinton 2007, §2.2) starts at the user's ratings, samples h
-// from p(h|V), runs T-1 further full steps V → h of block Gibbs sampling on S (softmax units
+// (Hinton 2002; Salakhutdinov, Mnih & Hinton 2007, §2.2) runs T steps of block Gibbs sampling on
+// S from V_0 = the user's ratings, h_{t-1} ~ p(h|V_{t-1}) then V_t ~ p(V|h_{t-1}) (softmax units
 // sampled with ops.CategoricalIndex on ops.Softmax64, the kernels of ops.Categorical; hidden units
-// with u < p), then samples V_T and takes p(h|V_T). The gradient of the mean negative
-// log-likelihood is estimated as
+// 1 when u < p), and takes p(h|V_T). The gradient of the mean negative log-likelihood is estimated
+// as
 //
 //	∂/∂W[i,k,j] = -(⟨v_ik p(h_j|V)⟩_data - ⟨v_ik p(h_j|V_T)⟩_T)
 //	∂/∂B[i,k]   = -(⟨v_ik⟩_data - ⟨v_ik⟩_T)
@@ -427,10 +427,11 @@ func (m *CFRBM) predict(x *tensor.Dense, users, items []int, exact, dist bool) (
 // averaged over the minibatch's users; items a user did not rate contribute nothing for that user.
 //
 // T is the number of Gibbs steps; 0 means 1. The paper starts with T = 1 and raises it as learning
-// proceeds (e.g. 3, 5, 9): set T between epochs from optim.Settings.OnEpoch. The paper's weights
-// are updated with learning rate 0.01 per user (0.01/batch-size on the summed gradient, i.e. 0.01 on
-// this mean), momentum 0.9 and weight decay 0.001; optim.Fit applies its WeightDecay to W only
-// (Params exposes B as a vector, and optim decays parameters of two or more dimensions).
+// proceeds (e.g. 3, 5, 9): set T between epochs from optim.Settings.OnEpoch. On Netflix the paper
+// used a learning rate of 0.01/batch-size on the gradient summed over a minibatch (0.01 on this
+// mean), momentum 0.9 and weight decay 0.001 (examples/cf-movielens keeps the rate and the decay
+// but uses momentum 0.5, which overfits MovieLens 100K later). optim.Fit applies its WeightDecay to
+// W only: Params exposes B as a vector, and optim decays parameters of two or more dimensions.
 //
 // Every random number comes from the Source Fit passes (Settings.Chains): one Float64 per hidden
 // unit sampled and per softmax unit sampled, users in minibatch order, so the same seeds give
@@ -445,19 +446,24 @@ type CFLearner struct {
 	// p(h_j|P) = σ(C[j] + Σ_i Σ_k P_ik W[i,k,j]) (Hinton 2010, §3: less sampling noise).
 	VisibleProbabilities bool
 
-	bVec           *tensor.Dense // B viewed as (items·K)
-	gw, gb, gc     *tensor.Dense
-	its            []int32
-	rs, vs         []int8
-	a, ph, h, p, l []float64
-	pv             []float64 // (rated items, K) probabilities of the last step
-	on             []int32
-	touched        []bool  // items with non-zero gradient rows
-	dirty          []int32 // the touched items, in order
+	bVec        *tensor.Dense // B viewed as (items·K)
+	gw, gb, gc  *tensor.Dense
+	its         []int32
+	rs, vs      []int8
+	a, ph, p, l []float64
+	pv          []float64 // (rated items, K) probabilities of the last step
+	on          []int32
+	touched     []bool  // items with non-zero gradient rows
+	dirty       []int32 // the touched items, in order
 }
 
-// NumVisible is the number of items.
-func (l *CFLearner) NumVisible() int { return l.Model.NumItems() }
+// NumVisible is the number of items (0 without a model).
+func (l *CFLearner) NumVisible() int {
+	if l.Model == nil || l.Model.W == nil || l.Model.W.Shape().Dims() != 3 {
+		return 0
+	}
+	return l.Model.NumItems()
+}
 
 // Dtype is Float64.
 func (l *CFLearner) Dtype() tensor.Dtype { return tensor.Float64 }
@@ -465,6 +471,9 @@ func (l *CFLearner) Dtype() tensor.Dtype { return tensor.Float64 }
 // Params returns W (items, K, nh), B viewed as a vector (items·K) sharing B's memory, and C (nh).
 func (l *CFLearner) Params() []*tensor.Dense {
 	m := l.Model
+	if m.checkShapes() != nil {
+		return nil // Fit reports the model's error from CheckData first
+	}
 	if l.bVec == nil || &l.bVec.Float64s()[0] != &m.B.Float64s()[0] {
 		l.bVec = tensor.New(tensor.WithShape(m.B.Shape().TotalSize()), tensor.WithBacking(m.B.Float64s()))
 	}
@@ -504,7 +513,7 @@ func (l *CFLearner) Gradient(batch *tensor.Dense, src rand.Source) ([]*tensor.De
 		l.gw = tensor.New(tensor.WithShape(items, k, nh), tensor.Of(tensor.Float64))
 		l.gb = tensor.New(tensor.WithShape(items*k), tensor.Of(tensor.Float64))
 		l.gc = tensor.New(tensor.WithShape(nh), tensor.Of(tensor.Float64))
-		l.a, l.ph, l.h = make([]float64, nh), make([]float64, nh), make([]float64, nh)
+		l.a, l.ph = make([]float64, nh), make([]float64, nh)
 		l.p, l.l = make([]float64, k), make([]float64, k)
 	}
 	gw, gb, gc := l.gw.Float64s(), l.gb.Float64s(), l.gc.Float64s()

@@ -558,6 +558,12 @@ func TestCFRBMErrors(t *testing.T) {
 	if _, err := (&CFLearner{}).Gradient(x, rand.NewPCG(1, 1)); err == nil {
 		t.Error("no model: no error")
 	}
+	if _, err := optim.Fit(context.Background(), &CFLearner{}, x, optim.Settings{Epochs: 1, Shuffle: rand.NewPCG(1, 1), Chains: rand.NewPCG(1, 1)}); err == nil {
+		t.Error("optim.Fit of a CFLearner without a model: no error")
+	}
+	if _, err := optim.Fit(context.Background(), &CFLearner{Model: m}, row(1, 7, 0), optim.Settings{Epochs: 1, Shuffle: rand.NewPCG(1, 1), Chains: rand.NewPCG(1, 1)}); err == nil || !strings.Contains(err.Error(), "column 1 is 7") {
+		t.Errorf("optim.Fit with a rating of 7: %v", err)
+	}
 	bad := &CFRBM{W: m.W, B: tensor.New(tensor.WithShape(3, 4), tensor.Of(tensor.Float64)), C: m.C}
 	if _, err := bad.Predict(x, []int{0}, []int{0}); err == nil || !strings.Contains(err.Error(), "B must be") {
 		t.Errorf("inconsistent B: %v", err)

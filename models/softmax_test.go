@@ -262,7 +262,9 @@ func TestSoftmaxRBMErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := func(v ...float64) *tensor.Dense { return tensor.New(tensor.WithShape(1, len(v)), tensor.WithBacking(v)) }
+	row := func(v ...float64) *tensor.Dense {
+		return tensor.New(tensor.WithShape(1, len(v)), tensor.WithBacking(v))
+	}
 	for _, c := range []struct {
 		x    *tensor.Dense
 		want string
