@@ -15,8 +15,9 @@ epoch, the GEMM-equivalent GFLOP/s (the 235.2 GFLOP of the five dense products o
 over the time), that figure as a fraction of the GEMM peak numpy measures on the same five
 products (a fraction above 1 means faster than a dense GEMM could be), peak resident memory,
 and the CPU share other processes took during the run ("foreign": the timings are only
-trustworthy when it is near 0). Each run first waits up to --quiet-wait seconds for an idle
-machine. The ratios at the end are the acceptance figures of the performance issue.
+trustworthy when it is near 0; "CPU s" is the CPU time of the contender's process per epoch, a
+steadier figure on a shared machine, though spinning OpenBLAS threads inflate it). Each run first
+waits up to --quiet-wait seconds for an idle machine. The ratios at the end are the acceptance figures of the performance issue.
 
 OPENBLAS_CORETYPE selects OpenBLAS's kernels (Debian machines here export Haswell, i.e. AVX2;
 unset, OpenBLAS picks AVX-512 on Zen 4/5): --coretypes env,auto runs every OpenBLAS contender
@@ -203,8 +204,8 @@ def report(records, ais):
     rows = [r for r in records if r["bench"] != "gemm"]
     print()
     print("CD-1 epoch, MNIST 60,000 x 784 -> 500 hidden, batch 100 (median of repeats)")
-    print("%-16s %-8s %-22s %-9s %9s %9s %10s %9s %8s" % ("contender", "dtype", "estimator/BLAS", "coretype", "s/epoch",
-                                                        "GFLOP/s", "of GEMM pk", "peak MB", "foreign"))
+    print("%-16s %-8s %-22s %-9s %9s %9s %9s %10s %9s %8s" % ("contender", "dtype", "estimator/BLAS", "coretype", "s/epoch",
+                                                             "CPU s", "GFLOP/s", "of GEMM pk", "peak MB", "foreign"))
     for r in rows:
         s = med(r)
         gf = GEMM_FLOP / s / 1e9
@@ -213,8 +214,10 @@ def report(records, ais):
         what = r.get("estimator") or ""
         if r["contender"].startswith("ebm"):
             what = "%s/%s" % (r.get("estimator"), "OpenBLAS" if "OpenBLAS" in r.get("build", "") else "Go")
-        print("%-16s %-8s %-22s %-9s %9.3f %9.1f %10s %9.0f %7.0f%%" % (r["contender"], r["dtype"], what[:22], r["coretype"],
-                                                                       s, gf, frac, r.get("peak_rss_mb", 0), 100 * r["foreign"]))
+        cpu = r.get("cpu_sec_per_epoch_median")
+        print("%-16s %-8s %-22s %-9s %9.3f %9s %9.1f %10s %9.0f %7.0f%%" % (
+            r["contender"], r["dtype"], what[:22], r["coretype"], s, "%.3f" % cpu if cpu else "-", gf, frac,
+            r.get("peak_rss_mb", 0), 100 * r["foreign"]))
     for (dt, ct), g in sorted(gemm.items()):
         print("numpy GEMM peak %s %s: %s GFLOP/s per product; CD-1 epoch GEMM floor %.3f s (%.1f GFLOP/s)" % (
             dt, ct, ", ".join("%s %.0f" % kv for kv in g["gflops"].items()), g["cd1_epoch_gemm_floor_sec"], g["cd1_gemm_gflops"]))

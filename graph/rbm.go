@@ -298,12 +298,20 @@ func sampleHidden(p RBM, v *G.Node, src rand.Source) (*G.Node, error) {
 }
 
 // GibbsStepMean is GibbsStep whose visible half returns the probabilities p(v'=1|h) instead of a
-// sample: v → h ~ p(h|v) → v' = p(v=1|h), with v' wrapped in ops.StopGradient so Grad treats it as
-// a constant. Ending a CD chain this way reduces sampling noise (Hinton 2010, §3.2); it is not a
+// sample: v → h ~ p(h|v) → v' = p(v=1|h), computed by ops.StopSigmoid (ops.StopGradient of
+// VisibleProbs when p.Unfused) so Grad treats it as a constant. Ending a CD chain this way reduces sampling noise (Hinton 2010, §3.2); it is not a
 // Markov-chain step and must not feed persistent chains.
 func GibbsStepMean(p RBM, v *G.Node, src rand.Source) (vNext, h *G.Node, err error) {
 	if h, err = sampleHidden(p, v, src); err != nil {
 		return nil, nil, err
+	}
+	if !p.Unfused {
+		av, err := VisibleLogits(p, h)
+		if err != nil {
+			return nil, nil, err
+		}
+		vNext, err = ops.StopSigmoid(av)
+		return vNext, h, err
 	}
 	pv, err := VisibleProbs(p, h)
 	if err != nil {

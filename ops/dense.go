@@ -41,10 +41,12 @@ func SetGEMM(impl GEMM, minDensity float64) error {
 	return nil
 }
 
-// DefaultMinDensity is the density from which the openblas build hands a product to OpenBLAS:
-// on a 2-core AMD Zen 5 the gather kernels win below it (they skip the zeros), OpenBLAS's
-// dense kernels above it.
-const DefaultMinDensity = 0.3
+// DefaultMinDensity is the density from which the openblas build hands a product to OpenBLAS.
+// A dense product costs 2·rows·k·m flops at OpenBLAS's rate (about 130 GFLOP/s in float32 on
+// two Zen 5 cores with the AVX2 kernels), the gather kernels d·rows·k·m additions at roughly a
+// quarter of that rate, so they break even near d = 0.5; OpenBLAS also loses more when the
+// cores are shared (its threads spin).
+const DefaultMinDensity = 0.5
 
 // denseFor returns the installed GEMM if x is dense enough to use it, else nil.
 func denseFor[T number](x []T) *denseConfig {

@@ -125,22 +125,27 @@ func (op *sigmoidBernoulliOp) Do(inputs ...G.Value) (G.Value, error) {
 		sigmoid32s(out.f32, a.f32)
 	}
 	<-drawn
+	// σ(a) is NaN only for NaN logits: the sum of p·0 finds one without a branch per entry.
+	nan := 0.0
 	if a.dt == tensor.Float64 {
 		o := out.f64[:n]
 		for i, p := range o {
-			if !(p >= 0 && p <= 1) {
-				return nil, newDomainError(op.String(), "σ(a)", a.shape, i, p, "[0, 1]")
-			}
+			nan += p * 0
 			o[i] = float64(int64(math.Float64bits(u[i]-p) >> 63))
 		}
 	} else {
 		o := out.f32[:n]
 		for i, p32 := range o {
 			p := float64(p32)
-			if !(p >= 0 && p <= 1) {
-				return nil, newDomainError(op.String(), "σ(a)", a.shape, i, p, "[0, 1]")
-			}
+			nan += p * 0
 			o[i] = float32(int64(math.Float64bits(u[i]-p) >> 63))
+		}
+	}
+	if nan != 0 {
+		for i := range n {
+			if p := a.at(i); p != p {
+				return nil, newDomainError(op.String(), "σ(a)", a.shape, i, math.NaN(), "[0, 1]")
+			}
 		}
 	}
 	return v, nil
@@ -368,4 +373,82 @@ func (op *sigmoidScaleOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes
 		return nil, fmt.Errorf("ops: SigmoidScale: SymDiff dg: %w", err)
 	}
 	return G.Nodes{da, dg}, nil
+}
+
+// StopSigmoid adds a node computing σ(a) element-wise (exactly Sigmoid's values) that Grad
+// treats as a constant: StopGradient(Sigmoid(a)) in one op, with the op's own output buffer.
+// It ends a CD chain on visible probabilities (Hinton 2010, §3.2). a has any shape, dtype
+// Float32 or Float64 (else an error wrapping ErrDtype).
+func StopSigmoid(a *G.Node) (*G.Node, error) {
+	if err := checkFloat("StopSigmoid", "a", a); err != nil {
+		return nil, err
+	}
+	n, err := G.ApplyOp(&stopSigmoidOp{}, a)
+	if err != nil {
+		return nil, fmt.Errorf("ops: StopSigmoid(%v): %w", a, err)
+	}
+	return n, nil
+}
+
+// stopSigmoidOp is the op of StopSigmoid: deterministic (hash-consed), own output buffer.
+type stopSigmoidOp struct {
+	out ownBuf
+}
+
+var (
+	_ G.Op   = (*stopSigmoidOp)(nil)
+	_ G.SDOp = (*stopSigmoidOp)(nil)
+)
+
+func (op *stopSigmoidOp) Arity() int { return 1 }
+
+func (op *stopSigmoidOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+
+func (op *stopSigmoidOp) InferShape(inputs ...G.DimSizer) (tensor.Shape, error) {
+	ss, err := shapes("StopSigmoid", 1, inputs)
+	if err != nil {
+		return nil, err
+	}
+	return ss[0].Clone(), nil
+}
+
+func (op *stopSigmoidOp) Do(inputs ...G.Value) (G.Value, error) {
+	fs, err := flats("StopSigmoid", 1, inputs)
+	if err != nil {
+		return nil, err
+	}
+	a := fs[0]
+	var v G.Value
+	var out flat
+	if a.scalar {
+		v, out = alloc(a)
+	} else {
+		v, out = op.out.get(a.dt, a.shape...)
+	}
+	n := a.len()
+	parallelRange(n, n*8, func(lo, hi int) {
+		if a.dt == tensor.Float64 {
+			sigmoid64s(out.f64[lo:hi], a.f64[lo:hi])
+		} else {
+			sigmoid32s(out.f32[lo:hi], a.f32[lo:hi])
+		}
+	})
+	return v, nil
+}
+
+func (op *stopSigmoidOp) ReturnsPtr() bool      { return false }
+func (op *stopSigmoidOp) CallsExtern() bool     { return false }
+func (op *stopSigmoidOp) OverwritesInput() int  { return -1 }
+func (op *stopSigmoidOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "ebm/ops.StopSigmoid") }
+func (op *stopSigmoidOp) Hashcode() uint32      { return hashOf(op) }
+func (op *stopSigmoidOp) String() string        { return "StopSigmoid" }
+
+// DiffWRT is all false: Grad treats the result as a constant.
+func (op *stopSigmoidOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
+
+func (op *stopSigmoidOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	return make(G.Nodes, len(inputs)), nil
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -156,6 +157,15 @@ func TestAffineMatchesUnfused(t *testing.T) {
 				}
 			}
 			for i, what := range []string{"value", "cost", "dx", "dw", "dc"} {
+				if what == "cost" {
+					// A sum of rows·m products: compare relative to Σ |terms|.
+					scale := 0.0
+					for j, y := range want[0] {
+						scale += math.Abs(y * rv[j])
+					}
+					assertClose(t, what, []float64{got[1][0] / math.Max(1, scale)}, []float64{want[1][0] / math.Max(1, scale)}, fusedTol(c.dt))
+					continue
+				}
 				assertClose(t, what, got[i], want[i], fusedTol(c.dt))
 			}
 			// The default build multiplies exactly as gonum does: Affine is bit-identical.
@@ -458,3 +468,76 @@ func mustGrad(cost *G.Node, wrt ...*G.Node) G.Nodes {
 // pureGo reports whether Gorgonia and this package both multiply with gonum's pure-Go kernels
 // (the default build), where Affine and xᵀg equal Gorgonia's MatMul bit for bit.
 func pureGo() bool { return BLAS() == "gonum (pure Go)" && denseGEMM.Load() == nil }
+
+// TestSetGEMM runs the Affine comparisons with every product handed to a dense GEMM (gonum's
+// pure-Go BLAS here; OpenBLAS in the openblas build), and checks SetGEMM's argument errors.
+func TestSetGEMM(t *testing.T) {
+	old := denseGEMM.Load()
+	defer denseGEMM.Store(old)
+	if err := SetGEMM(gonum.Implementation{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range affineCases() {
+		if c.rows > 10 {
+			continue
+		}
+		t.Run(c.String(), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(7, uint64(c.k)))
+			xv := matrixData(r, c.rows, c.k, c.kind, 0.3)
+			wv := matrixData(r, c.k, c.m, "dense", 0)
+			cv := matrixData(r, 1, c.m, "dense", 0)
+			rv := matrixData(r, c.rows, c.m, "dense", 0)
+			var vals [2][][]float64
+			for i, fused := range []bool{true, false} {
+				g, nodes := buildAffine(t, c, fused, xv, wv, cv, rv)
+				m := newMachine(t, g, nodes...)
+				m.mustRun(t, nil)
+				for _, n := range nodes {
+					vals[i] = append(vals[i], m.floats(t, n))
+				}
+			}
+			for i, what := range []string{"value", "cost", "dx", "dw", "dc"} {
+				if what != "cost" {
+					assertClose(t, what, vals[0][i], vals[1][i], fusedTol(c.dt))
+				}
+			}
+		})
+	}
+	for _, bad := range []float64{-0.1, 1.5, math.NaN()} {
+		if err := SetGEMM(gonum.Implementation{}, bad); err == nil {
+			t.Errorf("SetGEMM(minDensity %v): no error", bad)
+		}
+	}
+	if err := SetGEMM(nil, 0); err != nil || denseGEMM.Load() != nil {
+		t.Errorf("SetGEMM(nil): %v", err)
+	}
+}
+
+// TestStopSigmoid: the values of Sigmoid bit for bit, and no gradient through it.
+func TestStopSigmoid(t *testing.T) {
+	for _, dt := range floatDtypes {
+		r := rand.New(rand.NewPCG(4, 5))
+		av := matrixData(r, 7, 9, "dense", 0)
+		g := G.NewGraph()
+		a := G.NewMatrix(g, dt, G.WithShape(7, 9), G.WithName("a"), G.WithValue(valueOf(dt, tensor.Shape{7, 9}, av)))
+		s := G.Must(StopSigmoid(a))
+		p := G.Must(Sigmoid(a))
+		cost := G.Must(G.Sum(G.Must(G.Add(G.Must(G.HadamardProd(s, s)), p))))
+		da := mustGrad(cost, a)[0]
+		m := newMachine(t, g, s, p, da)
+		m.mustRun(t, nil)
+		sv, pv, dv := m.floats(t, s), m.floats(t, p), m.floats(t, da)
+		for i := range sv {
+			if sv[i] != pv[i] {
+				t.Fatalf("%v: StopSigmoid[%d] = %v, Sigmoid %v", dt, i, sv[i], pv[i])
+			}
+			// Only the Sigmoid term contributes: d/da σ(a) = σ(a)σ(-a).
+			if want := pv[i] * (1 - pv[i]); math.Abs(dv[i]-want) > fusedTol(dt) {
+				t.Fatalf("%v: gradient %v, want %v (none through StopSigmoid)", dt, dv[i], want)
+			}
+		}
+	}
+	if _, err := StopSigmoid(nil); err == nil {
+		t.Error("StopSigmoid(nil): no error")
+	}
+}

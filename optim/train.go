@@ -363,7 +363,7 @@ func update(theta, grad, vel *tensor.Dense, lr, mom, decay float64) error {
 		if len(g) < len(th) || len(v) < len(th) {
 			return fmt.Errorf("gradient or velocity shorter than the parameter")
 		}
-		if !finite(th, g, decay) {
+		if !finiteSplit(th, g, decay) {
 			i := firstNonFinite(th, g, decay)
 			return fmt.Errorf("gradient entry %d is %v (non-finite)", i, g[i])
 		}
@@ -373,7 +373,7 @@ func update(theta, grad, vel *tensor.Dense, lr, mom, decay float64) error {
 		if len(g) < len(th) || len(v) < len(th) {
 			return fmt.Errorf("gradient or velocity shorter than the parameter")
 		}
-		if !finite(th, g, float32(decay)) {
+		if !finiteSplit(th, g, float32(decay)) {
 			i := firstNonFinite(th, g, float32(decay))
 			return fmt.Errorf("gradient entry %d is %v (non-finite)", i, g[i])
 		}
@@ -440,6 +440,17 @@ func finite[T float32 | float64](th, g []T, decay T) bool {
 		acc += (g[i] + decay*th[i]) * 0
 	}
 	return acc == 0
+}
+
+// finiteSplit is finite over two halves on two goroutines for large tensors.
+func finiteSplit[T float32 | float64](th, g []T, decay T) bool {
+	var ok [2]bool
+	n := len(th)
+	if n < 1<<16 || runtime.GOMAXPROCS(0) < 2 {
+		return finite(th, g, decay)
+	}
+	split(n, func(lo, hi int) { ok[min(lo, 1)] = finite(th[lo:hi], g[lo:hi], decay) })
+	return ok[0] && ok[1]
 }
 
 // firstNonFinite returns the index of the first entry of g + decay·θ that is NaN or infinite,
