@@ -303,7 +303,7 @@ func (t *Trainer) step(lr, mom float64) (float64, error) {
 	}
 	cost := valueFloats(t.costVal)[0]
 	if math.IsNaN(cost) || math.IsInf(cost, 0) {
-		return cost, fmt.Errorf("CD cost is %v (non-finite): lower the learning rate, check the data scale, or use Gaussian visible units for real-valued data", cost)
+		return cost, fmt.Errorf("CD cost is %v (non-finite)%s: lower the learning rate, check the data scale, or use Gaussian visible units for real-valued data", cost, t.nonFiniteParams())
 	}
 	for i, p := range t.params {
 		gv, err := p.Grad()
@@ -332,6 +332,28 @@ func (t *Trainer) step(lr, mom float64) (float64, error) {
 		}
 	}
 	return cost, nil
+}
+
+// nonFiniteParams names the parameters holding a NaN or infinite entry (", parameter W entry 3
+// is NaN"), or says that all are finite (the overflow is then in the data or the samples).
+func (t *Trainer) nonFiniteParams() string {
+	msg := ""
+	for _, p := range t.params {
+		d, ok := p.Value().(*tensor.Dense)
+		if !ok {
+			continue
+		}
+		for i, v := range values(d) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				msg += fmt.Sprintf(", parameter %s entry %d is %v", p.Name(), i, v)
+				break
+			}
+		}
+	}
+	if msg == "" {
+		return " with finite parameters (the overflow is in the free energies of the data or the samples)"
+	}
+	return msg
 }
 
 // copyDense copies src's values into dst (same dtype and size).
