@@ -44,7 +44,8 @@ type config struct {
 	sampleSteps                              int
 	pretrainLR, pretrainMomentum, pretrainWD float64
 	lr, lrDecay, momentum, weightDecay       float64
-	pcd, vprob, baseline, jsonOut, quick     bool
+	pcd, vprob, baseline, refit, jsonOut     bool
+	quick                                    bool
 	seed                                     uint64
 	data, dtype, out, solver, load           string
 }
@@ -55,7 +56,7 @@ type config struct {
 // without a better validation error.
 func defaults() config {
 	return config{hidden: "500,500,2000", pretrainEpochs: 50, k: 1, vprob: true, batch: 100, finetuneEpochs: 100,
-		patience: 15, validation: 10000, sampleSteps: 1000,
+		patience: 15, validation: 10000, sampleSteps: 20,
 		pretrainLR: 0.1, pretrainMomentum: 0.9, pretrainWD: 2e-4,
 		lr: 0.1, lrDecay: 0.02, momentum: 0.9, weightDecay: 1e-5,
 		seed: 1, dtype: "float32", out: "out/dbn-mnist", solver: "sgd"}
@@ -66,8 +67,7 @@ func defaults() config {
 // units a larger learning rate is stable (the step a logit takes grows with the top layer's
 // activity).
 var quickDefaults = map[string]string{
-	"hidden": "500,500", "pretrain-epochs": "5", "finetune-epochs": "10", "sample-steps": "200",
-	"lr": "0.5", "lr-decay": "0.1",
+	"hidden": "500,500", "pretrain-epochs": "5", "finetune-epochs": "10", "lr": "0.5", "lr-decay": "0.1",
 }
 
 // Summary is the final JSON object printed with -json.
@@ -89,11 +89,14 @@ type Summary struct {
 	FinetuneEpochs   int     `json:"finetune_epochs"`
 	PretrainSeconds  float64 `json:"pretrain_seconds"`
 	FinetuneSeconds  float64 `json:"finetune_seconds"`
-	TotalSeconds     float64 `json:"total_seconds"`
-	Filters          string  `json:"filters_png"`
-	FinetunedFilter  string  `json:"finetuned_filters_png"`
-	Samples          string  `json:"samples_png,omitempty"`
-	Model            string  `json:"model,omitempty"`
+	// RefitTestError is the test error of the network refitted on all training images (-refit).
+	RefitTestError  *float64 `json:"refit_test_error,omitempty"`
+	RefitSeconds    float64  `json:"refit_seconds,omitempty"`
+	TotalSeconds    float64  `json:"total_seconds"`
+	Filters         string   `json:"filters_png"`
+	FinetunedFilter string   `json:"finetuned_filters_png"`
+	Samples         string   `json:"samples_png,omitempty"`
+	Model           string   `json:"model,omitempty"`
 
 	Pretraining []pretrain.LayerRecord `json:"pretraining,omitempty"`
 	Finetuning  []finetune.EpochRecord `json:"finetuning"`
@@ -119,6 +122,7 @@ func main() {
 	flag.IntVar(&c.patience, "patience", c.patience, "stop fine-tuning after this many epochs without a better validation error (0 = run all epochs, keep the best)")
 	flag.StringVar(&c.load, "dbn", c.load, "fine-tune the pretrained DBN saved in this file (a model.dbn written by an earlier run) instead of pretraining")
 	flag.BoolVar(&c.baseline, "baseline", c.baseline, "skip pretraining: fine-tune the same network from random weights (the comparison)")
+	flag.BoolVar(&c.refit, "refit", c.refit, "after early stopping, fine-tune a fresh copy on all training images (validation ones included) for the best epoch count and report its test error as refit_test_error (Hinton, Osindero & Teh 2006's protocol)")
 	flag.Uint64Var(&c.seed, "seed", c.seed, "random seed (initialisation, shuffling, chains)")
 	flag.StringVar(&c.data, "data", c.data, "folder with the MNIST .gz files (default: the copy in the GoMNIST Go module)")
 	flag.IntVar(&c.train, "train", c.train, "use the first N training images (0 = all 60,000), of which the last -validation are held out")
@@ -126,7 +130,7 @@ func main() {
 	flag.IntVar(&c.testRows, "test", c.testRows, "test images to evaluate (0 = all 10,000)")
 	flag.StringVar(&c.dtype, "dtype", c.dtype, "float32 or float64")
 	flag.StringVar(&c.out, "out", c.out, "folder for filters.png, finetuned-filters.png, samples.png and model.dbn")
-	flag.IntVar(&c.sampleSteps, "sample-steps", c.sampleSteps, "Gibbs steps in the top RBM for samples.png")
+	flag.IntVar(&c.sampleSteps, "sample-steps", c.sampleSteps, "Gibbs steps in the top RBM for samples.png, started from the up-pass of test images (long chains of a CD-1-trained top RBM drift into a dark spurious mode; try -pcd)")
 	flag.BoolVar(&c.quick, "quick", c.quick, "smaller budget: hidden 500,500, 5 pretraining epochs per layer, 10 fine-tuning epochs, lr 0.5 with decay 0.1 (flags given explicitly win)")
 	flag.BoolVar(&c.jsonOut, "json", c.jsonOut, "print one final JSON summary on stdout (progress goes to stderr)")
 	flag.Parse()
@@ -230,11 +234,15 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 	if c.baseline && c.load != "" {
 		return fmt.Errorf("-baseline and -dbn exclude each other")
 	}
+	// fresh returns the network fine-tuning starts from: the unrolled DBN or random weights.
+	fresh := func() (*finetune.Network, error) {
+		if dbn == nil {
+			return finetune.NewRandom(sizes, 10, dt, rand.NewPCG(c.seed, 1))
+		}
+		return finetune.FromDBN(dbn, 10, rand.NewPCG(c.seed, 5))
+	}
 	if c.baseline {
 		fmt.Fprintf(log, "baseline: network %v from random weights, no pretraining\n", sum.Sizes)
-		if net, err = finetune.NewRandom(sizes, 10, dt, rand.NewPCG(c.seed, 1)); err != nil {
-			return err
-		}
 	} else if c.load != "" {
 		if dbn, err = models.LoadDBN(c.load); err != nil {
 			return err
@@ -243,9 +251,6 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 			return fmt.Errorf("-dbn %s holds a %v DBN %v; the flags ask for %v %v", c.load, dbn.Dtype(), got, dt, sizes)
 		}
 		fmt.Fprintf(log, "loaded the pretrained DBN %v from %s\n", sizes, c.load)
-		if net, err = finetune.FromDBN(dbn, 10, rand.NewPCG(c.seed, 5)); err != nil {
-			return err
-		}
 	} else {
 		if dbn, err = pretrainDBN(ctx, c, sizes, dt, firstRows(all, n-c.validation), log, progress, &sum); err != nil {
 			return err
@@ -255,28 +260,30 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 		if err := dbn.Save(sum.Model); err != nil {
 			return err
 		}
-		if net, err = finetune.FromDBN(dbn, 10, rand.NewPCG(c.seed, 5)); err != nil {
-			return err
-		}
+	}
+	if net, err = fresh(); err != nil {
+		return err
 	}
 
 	fmt.Fprintf(log, "fine-tuning %v with %v, lr %g/(1+%g·epoch), momentum %g, weight decay %g, batch %d, up to %d epochs\n",
 		sum.Sizes, solver, c.lr, c.lrDecay, c.momentum, c.weightDecay, c.batch, c.finetuneEpochs)
-	res, err := finetune.Train(ctx, net, all, labels, finetune.Settings{
+	settings := finetune.Settings{
 		Epochs: c.finetuneEpochs, BatchSize: c.batch,
 		LearningRate: optim.InverseDecay{Rate: c.lr, Decay: c.lrDecay}, Momentum: optim.Constant(c.momentum),
 		Solver: solver, WeightDecay: c.weightDecay, ValidationRows: c.validation, Patience: c.patience,
 		Shuffle: rand.NewPCG(c.seed, 6), Progress: progress,
-		OnEpoch: func(r finetune.EpochRecord) error {
-			mark := ""
-			if r.Best {
-				mark = " *"
-			}
-			fmt.Fprintf(log, "fine-tune epoch %3d  %6.1fs  lr %.4f  cost %.4f  train error %6.3f%%  validation error %6.3f%%  CE %.4f%s\n",
-				r.Epoch, r.Seconds, r.LearningRate, r.Cost, 100*r.TrainError, 100*r.Validation.Error, r.Validation.CrossEntropy, mark)
-			return nil
-		},
-	})
+	}
+	s1 := settings
+	s1.OnEpoch = func(r finetune.EpochRecord) error {
+		mark := ""
+		if r.Best {
+			mark = " *"
+		}
+		fmt.Fprintf(log, "fine-tune epoch %3d  %6.1fs  lr %.4f  cost %.4f  train error %6.3f%%  validation error %6.3f%%  CE %.4f%s\n",
+			r.Epoch, r.Seconds, r.LearningRate, r.Cost, 100*r.TrainError, 100*r.Validation.Error, r.Validation.CrossEntropy, mark)
+		return nil
+	}
+	res, err := finetune.Train(ctx, net, all, labels, s1)
 	if err != nil {
 		return err
 	}
@@ -289,6 +296,11 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 	sum.TestError, sum.TestCrossEntropy = ev.Error, ev.CrossEntropy
 	fmt.Fprintf(log, "best epoch %d: validation error %.2f%%, test error %.2f%% (%d of %d), test cross-entropy %.4f nats\n",
 		res.BestEpoch, 100*sum.ValError, 100*ev.Error, int(ev.Error*float64(ev.Rows)+0.5), ev.Rows, ev.CrossEntropy)
+	if c.refit {
+		if err := refit(ctx, fresh, settings, res.BestEpoch, all, labels, test, testLabels, log, &sum); err != nil {
+			return err
+		}
+	}
 
 	sum.Filters = filepath.Join(c.out, "filters.png")
 	if dbn != nil {
@@ -359,6 +371,33 @@ func pretrainDBN(ctx context.Context, c config, sizes []int, dt tensor.Dtype, da
 	sum.PretrainSeconds = time.Since(began).Seconds()
 	sum.Pretraining = recs
 	return d, err
+}
+
+// refit fine-tunes a fresh network on all training images, validation rows included, for the
+// best epoch count found with validation, and records its test error.
+func refit(ctx context.Context, fresh func() (*finetune.Network, error), s finetune.Settings, epochs int,
+	all *tensor.Dense, labels []int, test *tensor.Dense, testLabels []int, log io.Writer, sum *Summary) error {
+	net, err := fresh()
+	if err != nil {
+		return err
+	}
+	s.Epochs, s.ValidationRows, s.Patience = epochs, -1, 0
+	s.OnEpoch = func(r finetune.EpochRecord) error {
+		fmt.Fprintf(log, "refit epoch %3d  %6.1fs  lr %.4f  cost %.4f  train error %6.3f%%\n", r.Epoch, r.Seconds, r.LearningRate, r.Cost, 100*r.TrainError)
+		return nil
+	}
+	fmt.Fprintf(log, "refitting on all %d training images for %d epochs\n", all.Shape()[0], epochs)
+	res, err := finetune.Train(ctx, net, all, labels, s)
+	if err != nil {
+		return err
+	}
+	ev, err := net.Evaluate(test, testLabels)
+	if err != nil {
+		return err
+	}
+	sum.RefitTestError, sum.RefitSeconds = &ev.Error, res.Seconds
+	fmt.Fprintf(log, "refit: test error %.2f%% (%d of %d), test cross-entropy %.4f nats\n", 100*ev.Error, int(ev.Error*float64(ev.Rows)+0.5), ev.Rows, ev.CrossEntropy)
+	return nil
 }
 
 func equalInts(a, b []int) bool {

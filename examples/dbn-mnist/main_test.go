@@ -71,9 +71,9 @@ func decodePNG(t *testing.T, path string) {
 	}
 }
 
-// TestSmallRun runs the example end to end on 600 MNIST images with a 784-16-12 DBN, then the
-// baseline and a fine-tuning run from the saved DBN, checking the JSON summaries, the PNG mosaics
-// and the saved model.
+// TestSmallRun runs the example end to end on 600 MNIST images with a 784-16-12 DBN, then a
+// fine-tuning run from the saved DBN and the baseline with -refit, checking the JSON summaries,
+// the PNG mosaics and the saved model.
 func TestSmallRun(t *testing.T) {
 	dir := t.TempDir()
 	c := small(dir)
@@ -115,7 +115,7 @@ func TestSmallRun(t *testing.T) {
 	}
 
 	c3 := small(t.TempDir())
-	c3.baseline = true
+	c3.baseline, c3.refit = true, true
 	stdout.Reset()
 	if err := run(context.Background(), c3, data(t), &stdout, &stderr, nil); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
@@ -123,6 +123,9 @@ func TestSmallRun(t *testing.T) {
 	s3 := readSummary(t, stdout.Bytes())
 	if !s3.Baseline || s3.PretrainSeconds != 0 || len(s3.Pretraining) != 0 || s3.Samples != "" || !(s3.TestError < 0.9) {
 		t.Errorf("baseline summary %+v", s3)
+	}
+	if s3.RefitTestError == nil || !(*s3.RefitTestError < 0.9) || !(s3.RefitSeconds > 0) {
+		t.Errorf("refit: test error %v, %v s", s3.RefitTestError, s3.RefitSeconds)
 	}
 	decodePNG(t, filepath.Join(c3.out, "filters.png"))
 }
