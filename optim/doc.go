@@ -35,9 +35,29 @@
 // Every random draw comes from the math/rand/v2 Sources in Settings (Shuffle for minibatch order,
 // Chains for the negative phase, Monitor for the pseudo-likelihood bits): the same seeds give
 // bit-identical parameters. Bad settings or data (shape, dtype, NaN/Inf, values the model's units
-// cannot take) return errors naming the problem before training starts; a NaN or infinite cost or
-// gradient stops training with an error naming the epoch and minibatch; cancelling the context
+// cannot take) return errors naming the problem before training starts; cancelling the context
 // stops it between minibatches.
+//
+// # Divergence and clipping
+//
+// Before a minibatch's update is applied, every parameter's new value θ + Δ is computed (not
+// stored) and checked: a NaN or infinite cost, gradient entry or new value stops training with an
+// error naming the epoch, the minibatch, the parameter and the entry, and nothing is changed but
+// the random sources' positions: the model keeps its last finite parameters (and the trainer its
+// velocities and chains).
+// Settings.ClipNorm optionally rescales the step of a minibatch whose gradient norm exceeds it
+// (gradient-norm clipping, Pascanu et al. 2013).
+//
+// # Checkpoints
+//
+// Trainer.SaveCheckpoint writes (atomically: temporary file, fsync, rename) a versioned,
+// SHA-256-checked file holding the parameters, momentum velocities, persistent chains, the
+// position (epoch, minibatch, the epoch's row order) and the Shuffle, Chains and Monitor source
+// states (which must implement encoding.BinaryMarshaler, as *rand.PCG and *rand.ChaCha8 do);
+// Trainer.LoadCheckpoint restores it, and training then continues bit for bit as if never
+// stopped. Train does this through Settings.Checkpoint (every Settings.CheckpointEvery epochs and
+// on cancellation) and Settings.Resume. A truncated, corrupt or mismatched checkpoint gives an
+// error naming the problem and changes nothing.
 //
 // # New energies
 //

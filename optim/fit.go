@@ -32,7 +32,9 @@ type GradientModel interface {
 // Fit trains a GradientModel with the same minibatch loop, schedules, momentum, weight decay
 // (matrices only), seeded shuffling (Settings.Shuffle), cancellation, progress records and OnEpoch
 // callback as Train; Settings.Chains is the source passed to Gradient. Estimator, Validation and
-// the monitoring fields do not apply (records carry no metrics: compute them in OnEpoch).
+// the monitoring fields do not apply (records carry no metrics: compute them in OnEpoch), nor do
+// ClipNorm and checkpoints (an error). A step whose update would make any parameter non-finite
+// stops training with an error and changes nothing.
 func Fit(ctx context.Context, m GradientModel, data *tensor.Dense, s Settings) ([]EpochRecord, error) {
 	if m == nil {
 		return nil, errors.New("optim: nil model")
@@ -47,6 +49,15 @@ func Fit(ctx context.Context, m GradientModel, data *tensor.Dense, s Settings) (
 		if err := c.CheckData(data); err != nil {
 			return nil, errors.Wrap(err, "optim: training data")
 		}
+	}
+	if s.Checkpoint != "" || s.Resume != "" || s.ClipNorm != 0 {
+		return nil, errors.New("optim: Fit does not support Settings.Checkpoint, Resume or ClipNorm (Train does)")
+	}
+	decay := func(p *tensor.Dense) float64 {
+		if p.Shape().Dims() >= 2 {
+			return s.WeightDecay
+		}
+		return 0
 	}
 	params := m.Params()
 	vel := make([]*tensor.Dense, len(params))
@@ -77,17 +88,18 @@ func Fit(ctx context.Context, m GradientModel, data *tensor.Dense, s Settings) (
 			if len(grads) != len(params) {
 				return records, fmt.Errorf("optim: model returned %d gradients for %d parameters", len(grads), len(params))
 			}
+			// Check every update before applying any, so a non-finite one leaves all
+			// parameters as they were.
 			for i, p := range params {
 				if !grads[i].Shape().Eq(p.Shape()) {
 					return records, fmt.Errorf("optim: gradient %d has shape %v, parameter has %v", i, grads[i].Shape(), p.Shape())
 				}
-				decay := 0.0
-				if p.Shape().Dims() >= 2 {
-					decay = s.WeightDecay
-				}
-				if err := update(p, grads[i], vel[i], lr, mom, decay); err != nil {
+				if err := checkStep(p, grads[i], vel[i], lr, mom, decay(p)); err != nil {
 					return records, errors.Wrapf(err, "optim: epoch %d, minibatch %d, parameter %d", epoch+1, bi/batch+1, i)
 				}
+			}
+			for i, p := range params {
+				applyStep(p, grads[i], vel[i], lr, mom, decay(p))
 			}
 		}
 		rec := EpochRecord{Epoch: epoch + 1, Seconds: time.Since(began).Seconds(), LearningRate: lr, Momentum: mom}

@@ -128,6 +128,31 @@ type Settings struct {
 	// OnEpoch, when not nil, is called after every epoch; a non-nil error stops training and is
 	// returned by Train.
 	OnEpoch func(EpochRecord) error
+
+	// ClipNorm, when > 0, bounds the Euclidean norm of the gradient: when ‖g + λθ‖ over all
+	// parameters together exceeds ClipNorm, the minibatch's step uses the learning rate scaled by
+	// ClipNorm/‖g + λθ‖ (gradient-norm clipping, Pascanu, Mikolov & Bengio 2013), so the
+	// gradient step ε·(g + λθ) has norm at most ε·ClipNorm (a relative margin of 1e-9 for
+	// Float64, 1e-6 for Float32 keeps rounding from exceeding it); momentum then adds μ·Δ as
+	// usual. EpochRecord.Clipped counts the clipped minibatches. 0 means no clipping; it costs one
+	// extra pass over the gradients per minibatch when on.
+	ClipNorm float64
+
+	// Checkpoint, when not empty, is the file a Trainer saves its full training state to (see
+	// Trainer.SaveCheckpoint): after every CheckpointEvery-th epoch, and when the context is
+	// cancelled (the error then says where the checkpoint is). The file is replaced atomically.
+	// Shuffle, Chains and Monitor must then implement encoding.BinaryMarshaler and
+	// encoding.BinaryUnmarshaler (*rand.PCG and *rand.ChaCha8 do).
+	Checkpoint string
+	// CheckpointEvery is the number of epochs between checkpoints; 0 means only on cancellation.
+	CheckpointEvery int
+	// Resume, when not empty, is a checkpoint file (Trainer.SaveCheckpoint) Train continues from:
+	// it restores the parameters, velocities, persistent chains, position (epoch and minibatch)
+	// and random-source states, then runs the epochs left of Epochs (counted from the start of
+	// the original run). The model and the other settings must be those of the original run
+	// (shapes, dtype, estimator, batch size and row count are checked); the result is then bit
+	// for bit that of an uninterrupted run.
+	Resume string
 }
 
 func (s Settings) batchSize(n int) int {
@@ -181,11 +206,30 @@ func (s Settings) validate() error {
 	if s.WeightDecay < 0 || math.IsNaN(s.WeightDecay) || math.IsInf(s.WeightDecay, 0) {
 		return fmt.Errorf("optim: Settings.WeightDecay = %v; want a finite value ≥ 0", s.WeightDecay)
 	}
+	if !(s.ClipNorm >= 0) || math.IsInf(s.ClipNorm, 0) {
+		return fmt.Errorf("optim: Settings.ClipNorm = %v; want a finite value ≥ 0 (0 means no clipping)", s.ClipNorm)
+	}
+	if s.CheckpointEvery < 0 {
+		return fmt.Errorf("optim: Settings.CheckpointEvery = %d; want ≥ 0 (0 means only on cancellation)", s.CheckpointEvery)
+	}
+	if s.CheckpointEvery > 0 && s.Checkpoint == "" {
+		return fmt.Errorf("optim: Settings.CheckpointEvery = %d but Settings.Checkpoint (the file) is empty", s.CheckpointEvery)
+	}
 	if s.Shuffle == nil {
 		return fmt.Errorf("optim: Settings.Shuffle is nil; pass a seeded math/rand/v2 Source, e.g. rand.NewPCG(1, 2)")
 	}
 	if s.Chains == nil {
 		return fmt.Errorf("optim: Settings.Chains is nil; pass a seeded math/rand/v2 Source, e.g. rand.NewPCG(3, 4)")
+	}
+	if s.Checkpoint != "" || s.Resume != "" {
+		for _, src := range []struct {
+			name string
+			src  rand.Source
+		}{{"Shuffle", s.Shuffle}, {"Chains", s.Chains}, {"Monitor", s.Monitor}} {
+			if err := checkpointable(src.name, src.src); err != nil {
+				return err
+			}
+		}
 	}
 	for e := 0; e < s.Epochs; e++ {
 		lr, mom := s.learningRate().At(e), s.momentum().At(e)

@@ -33,6 +33,8 @@ type EpochRecord struct {
 	// FreeEnergyGap is mean F(validation) - mean F(training subset), nats (Hinton 2010, §6): it
 	// grows when the model overfits. Zero without validation data.
 	FreeEnergyGap float64 `json:"free_energy_gap"`
+	// Clipped is the number of minibatches whose gradient Settings.ClipNorm clipped.
+	Clipped int `json:"clipped,omitempty"`
 }
 
 // Trainer holds a compiled CD-k or PCD-k training graph for one model and the optimiser state
@@ -55,6 +57,22 @@ type Trainer struct {
 	monitor  rand.Source
 	persist  bool
 	chainSet bool
+
+	// Per parameter, set once by NewTrainer: value, gradient (read each step) and weight decay.
+	values []*tensor.Dense
+	grads  []*tensor.Dense
+	decay  []float64
+	// clipMargin keeps a clipped step's norm at most ClipNorm after rounding.
+	clipMargin float64
+
+	// Position in training, saved by checkpoints: n is the row count given to NewTrainer, pos
+	// the next minibatch of epoch t.epoch (0 at an epoch boundary), perm that epoch's row order,
+	// costSum and clipped the running totals of its minibatches so far.
+	n       int
+	pos     int
+	perm    []int
+	costSum float64
+	clipped int
 }
 
 // NewTrainer validates the settings and compiles the training graph: v0 (batch, nv) → k Gibbs
@@ -77,7 +95,7 @@ func NewTrainer(m Model, n int, s Settings) (*Trainer, error) {
 	if !dt.Eq(tensor.Float64) && !dt.Eq(tensor.Float32) {
 		return nil, fmt.Errorf("optim: model dtype %v; want Float32 or Float64", dt)
 	}
-	t := &Trainer{m: m, s: s, batch: s.batchSize(n), shuffle: rand.New(s.Shuffle), persist: s.Estimator.Persistent}
+	t := &Trainer{m: m, s: s, n: n, batch: s.batchSize(n), shuffle: rand.New(s.Shuffle), persist: s.Estimator.Persistent}
 	g := G.NewGraph()
 	b, err := m.Bind(g)
 	if err != nil {
@@ -139,6 +157,17 @@ func NewTrainer(m Model, n int, s Settings) (*Trainer, error) {
 			return nil, fmt.Errorf("optim: parameter %s has no dense value bound", p.Name())
 		}
 		t.vel = append(t.vel, tensor.New(tensor.WithShape(pv.Shape().Clone()...), tensor.Of(dt)))
+		t.values = append(t.values, pv)
+		decay := 0.0
+		if p.Shape().Dims() >= 2 {
+			decay = s.WeightDecay
+		}
+		t.decay = append(t.decay, decay)
+	}
+	t.grads = make([]*tensor.Dense, len(t.params))
+	t.clipMargin = 1 - 1e-9
+	if dt.Eq(tensor.Float32) {
+		t.clipMargin = 1 - 1e-6
 	}
 	if rows := s.monitorRows(); rows > 0 {
 		if t.eval, err = NewEvaluator(m, min(100, rows)); err != nil {
@@ -178,9 +207,15 @@ func (t *Trainer) Chains() *tensor.Dense {
 // weight matrices): stochastic gradient descent with momentum μ on the CD cost, whose gradient is
 // the CD-k / PCD-k estimate of the negative log-likelihood gradient. Training stops with an error
 // when ctx is cancelled (checked between minibatches; the model keeps the updates made so far) or
-// when the cost or a gradient becomes NaN or infinite (the error names epoch and minibatch).
+// when the cost, a gradient or an updated parameter would be NaN or infinite (the error names the
+// epoch, the minibatch and the parameter; the update is not applied, so the model keeps its last
+// finite parameters). Settings.ClipNorm bounds the gradient norm of each step.
 //
 // PCD chains start at the first minibatch of the first epoch.
+//
+// With Settings.Checkpoint, Train saves the training state every Settings.CheckpointEvery epochs
+// and on cancellation; with Settings.Resume it first restores such a state and runs only the
+// epochs left (none when the checkpoint is at or past Settings.Epochs), returning their records.
 func Train(ctx context.Context, m Model, data *tensor.Dense, s Settings) ([]EpochRecord, error) {
 	if m == nil {
 		return nil, errors.New("optim: nil model")
@@ -198,7 +233,12 @@ func Train(ctx context.Context, m Model, data *tensor.Dense, s Settings) ([]Epoc
 		return nil, err
 	}
 	defer t.Close()
-	return t.Epochs(ctx, data, s.Epochs)
+	if s.Resume != "" {
+		if err := t.LoadCheckpoint(s.Resume); err != nil {
+			return nil, err
+		}
+	}
+	return t.Epochs(ctx, data, s.Epochs-t.epoch)
 }
 
 func checkData(m Model, name string, x *tensor.Dense) error {
@@ -214,7 +254,12 @@ func checkData(m Model, name string, x *tensor.Dense) error {
 }
 
 // Epochs runs n more epochs on data (which Train has checked; callers of a Trainer must pass the
-// same shape of data they gave NewTrainer's row count for).
+// same shape of data they gave NewTrainer's row count for). When the trainer stopped (or was
+// restored from a checkpoint) inside an epoch, the first of the n epochs is the rest of that one.
+//
+// Cancelling ctx stops training between minibatches with an error wrapping ctx.Err(); with
+// Settings.Checkpoint set, a checkpoint is saved first, and also after every
+// Settings.CheckpointEvery-th epoch.
 func (t *Trainer) Epochs(ctx context.Context, data *tensor.Dense, n int) ([]EpochRecord, error) {
 	if t.vm == nil {
 		return nil, errors.New("optim: trainer is closed")
@@ -226,10 +271,13 @@ func (t *Trainer) Epochs(ctx context.Context, data *tensor.Dense, n int) ([]Epoc
 	if rows < t.batch {
 		return nil, fmt.Errorf("optim: training data has %d rows, fewer than the batch size %d", rows, t.batch)
 	}
+	if t.pos > 0 && len(t.perm) != rows {
+		return nil, fmt.Errorf("optim: training stopped inside epoch %d with %d rows; the data now has %d rows", t.epoch+1, len(t.perm), rows)
+	}
 	batches := rows / t.batch
 	var bar *progressbar.ProgressBar
-	if t.s.Progress != nil {
-		bar = progressbar.NewOptions(batches*n,
+	if t.s.Progress != nil && n > 0 {
+		bar = progressbar.NewOptions(batches*n-t.pos,
 			progressbar.OptionSetWriter(t.s.Progress),
 			progressbar.OptionSetDescription(fmt.Sprintf("%s training", t.s.Estimator)),
 			progressbar.OptionShowCount(),
@@ -241,31 +289,47 @@ func (t *Trainer) Epochs(ctx context.Context, data *tensor.Dense, n int) ([]Epoc
 	var records []EpochRecord
 	idx := make([]int, t.batch)
 	for e := 0; e < n; e++ {
+		// Cancellation is checked before an epoch draws its row order and after each
+		// minibatch, so a checkpoint always holds a state between two minibatches.
+		if err := ctx.Err(); err != nil {
+			return records, t.stopped(err)
+		}
 		epoch := t.epoch
 		lr, mom := t.s.learningRate().At(epoch), t.s.momentum().At(epoch)
 		began := time.Now()
-		perm := t.shuffle.Perm(rows)
-		costSum := 0.0
-		for bi := 0; bi < batches; bi++ {
-			if err := ctx.Err(); err != nil {
-				return records, errors.Wrapf(err, "optim: training stopped in epoch %d at minibatch %d", epoch+1, bi+1)
-			}
-			copy(idx, perm[bi*t.batch:(bi+1)*t.batch])
+		if t.pos == 0 {
+			t.perm = t.shuffle.Perm(rows)
+			t.costSum, t.clipped = 0, 0
+		}
+		for t.pos < batches {
+			bi := t.pos
+			copy(idx, t.perm[bi*t.batch:(bi+1)*t.batch])
 			copyRows(t.v0In, data, idx)
 			if t.persist && !t.chainSet {
-				t.initChains(data, perm)
+				t.initChains(data, t.perm)
 			}
-			c, err := t.step(lr, mom)
+			c, clipped, err := t.step(lr, mom)
 			if err != nil {
 				return records, errors.Wrapf(err, "optim: epoch %d, minibatch %d", epoch+1, bi+1)
 			}
-			costSum += c
+			t.costSum += c
+			if clipped {
+				t.clipped++
+			}
+			t.pos++
 			if bar != nil {
 				_ = bar.Add(1)
 			}
+			if t.pos < batches {
+				if err := ctx.Err(); err != nil {
+					return records, t.stopped(err)
+				}
+			}
 		}
+		t.pos, t.perm = 0, nil
 		t.epoch++
-		rec := EpochRecord{Epoch: t.epoch, Seconds: time.Since(began).Seconds(), LearningRate: lr, Momentum: mom, Cost: costSum / float64(batches)}
+		rec := EpochRecord{Epoch: t.epoch, Seconds: time.Since(began).Seconds(), LearningRate: lr, Momentum: mom,
+			Cost: t.costSum / float64(batches), Clipped: t.clipped}
 		if err := t.monitorEpoch(&rec, data); err != nil {
 			return records, err
 		}
@@ -275,6 +339,11 @@ func (t *Trainer) Epochs(ctx context.Context, data *tensor.Dense, n int) ([]Epoc
 				return records, errors.Wrap(err, "optim: writing epoch record")
 			}
 		}
+		if every := t.s.CheckpointEvery; every > 0 && t.epoch%every == 0 {
+			if err := t.SaveCheckpoint(t.s.Checkpoint); err != nil {
+				return records, err
+			}
+		}
 		if t.s.OnEpoch != nil {
 			if err := t.s.OnEpoch(rec); err != nil {
 				return records, err
@@ -282,6 +351,18 @@ func (t *Trainer) Epochs(ctx context.Context, data *tensor.Dense, n int) ([]Epoc
 		}
 	}
 	return records, nil
+}
+
+// stopped is the error for a cancelled context: where training stopped and, with
+// Settings.Checkpoint, the checkpoint saved there.
+func (t *Trainer) stopped(cause error) error {
+	if t.s.Checkpoint == "" {
+		return fmt.Errorf("optim: training stopped in epoch %d at minibatch %d: %w", t.epoch+1, t.pos+1, cause)
+	}
+	if err := t.SaveCheckpoint(t.s.Checkpoint); err != nil {
+		return fmt.Errorf("optim: training stopped in epoch %d at minibatch %d (%v): %w", t.epoch+1, t.pos+1, err, cause)
+	}
+	return fmt.Errorf("optim: training stopped in epoch %d at minibatch %d; checkpoint saved to %s (continue with Settings.Resume): %w", t.epoch+1, t.pos+1, t.s.Checkpoint, cause)
 }
 
 // initChains fills the persistent chains with training rows in the epoch's order.
@@ -295,43 +376,111 @@ func (t *Trainer) initChains(data *tensor.Dense, perm []int) {
 	t.chainSet = true
 }
 
-// step runs one minibatch: forward chain, gradient, parameter update. It returns the CD cost.
-func (t *Trainer) step(lr, mom float64) (float64, error) {
+// step runs one minibatch: forward chain, gradient, parameter update. It returns the CD cost and
+// whether the gradient was clipped. Nothing is changed unless every parameter stays finite: all
+// updates are checked before any is applied, so on an error the parameters, velocities and
+// chains are those from before the step.
+func (t *Trainer) step(lr, mom float64) (float64, bool, error) {
 	defer t.vm.Reset()
 	if err := t.vm.RunAll(); err != nil {
-		return 0, errors.Wrap(err, "running the CD graph")
+		return 0, false, errors.Wrap(err, "running the CD graph")
 	}
 	cost := valueFloats(t.costVal)[0]
 	if math.IsNaN(cost) || math.IsInf(cost, 0) {
-		return cost, fmt.Errorf("CD cost is %v (non-finite)%s: lower the learning rate, check the data scale, or use Gaussian visible units for real-valued data", cost, t.nonFiniteParams())
+		t.zeroGrads()
+		return cost, false, fmt.Errorf("CD cost is %v (non-finite)%s: lower the learning rate, check the data scale, or use Gaussian visible units for real-valued data", cost, t.nonFiniteParams())
 	}
 	for i, p := range t.params {
 		gv, err := p.Grad()
 		if err != nil {
-			return cost, errors.Wrapf(err, "reading the gradient of %s", p.Name())
+			return cost, false, errors.Wrapf(err, "reading the gradient of %s", p.Name())
 		}
 		grad, ok := gv.(*tensor.Dense)
 		if !ok {
-			return cost, fmt.Errorf("gradient of %s is not a dense tensor", p.Name())
+			return cost, false, fmt.Errorf("gradient of %s is not a dense tensor", p.Name())
 		}
-		decay := 0.0
-		if p.Shape().Dims() >= 2 {
-			decay = t.s.WeightDecay
+		t.grads[i] = grad
+	}
+	clipped := false
+	if c := t.s.ClipNorm; c > 0 {
+		if norm := t.gradNorm(); norm > c {
+			lr *= c / norm * t.clipMargin
+			clipped = true
 		}
-		if err := update(p.Value().(*tensor.Dense), grad, t.vel[i], lr, mom, decay); err != nil {
-			return cost, errors.Wrapf(err, "updating %s", p.Name())
+	}
+	for i, p := range t.params {
+		if err := checkStep(t.values[i], t.grads[i], t.vel[i], lr, mom, t.decay[i]); err != nil {
+			t.zeroGrads()
+			return cost, false, errors.Wrapf(err, "parameter %s", p.Name())
 		}
+	}
+	for i := range t.params {
+		applyStep(t.values[i], t.grads[i], t.vel[i], lr, mom, t.decay[i])
 	}
 	if t.persist {
 		vk, ok := t.vk.(*tensor.Dense)
 		if !ok {
-			return cost, errors.New("persistent chain state was not produced")
+			return cost, clipped, errors.New("persistent chain state was not produced")
 		}
 		if err := copyDense(t.chainIn, vk); err != nil {
-			return cost, err
+			return cost, clipped, err
 		}
 	}
-	return cost, nil
+	return cost, clipped, nil
+}
+
+// zeroGrads clears the accumulated gradients after a failed step.
+func (t *Trainer) zeroGrads() {
+	for _, p := range t.params {
+		if gv, err := p.Grad(); err == nil {
+			if g, ok := gv.(*tensor.Dense); ok {
+				g.Zero()
+			}
+		}
+	}
+}
+
+// gradNorm is the Euclidean norm of g + λθ over all parameters together (the vector the update
+// scales by the learning rate), computed in float64 with rescaling when the plain sum of squares
+// overflows. NaN or +Inf when an entry is not finite.
+func (t *Trainer) gradNorm() float64 {
+	sum, big := 0.0, 0.0
+	for i := range t.params {
+		ss, mx := sumSquares(t.values[i], t.grads[i], t.decay[i], 1)
+		sum += ss
+		big = max(big, mx)
+	}
+	if !math.IsInf(sum, 1) || math.IsInf(big, 1) || big == 0 {
+		return math.Sqrt(sum)
+	}
+	sum = 0
+	for i := range t.params {
+		ss, _ := sumSquares(t.values[i], t.grads[i], t.decay[i], 1/big)
+		sum += ss
+	}
+	return big * math.Sqrt(sum)
+}
+
+// sumSquares returns Σ (scale·(g + decay·θ))² and max |g + decay·θ|, in float64.
+func sumSquares(theta, grad *tensor.Dense, decay, scale float64) (float64, float64) {
+	ss, mx := 0.0, 0.0
+	switch th := theta.Data().(type) {
+	case []float64:
+		g := grad.Data().([]float64)
+		for i, x := range th {
+			gi := g[i] + float64(decay*x)
+			ss += (scale * gi) * (scale * gi)
+			mx = max(mx, math.Abs(gi))
+		}
+	case []float32:
+		g, d := grad.Data().([]float32), float32(decay)
+		for i, x := range th {
+			gi := float64(g[i] + float32(d*x))
+			ss += (scale * gi) * (scale * gi)
+			mx = max(mx, math.Abs(gi))
+		}
+	}
+	return ss, mx
 }
 
 // nonFiniteParams names the parameters holding a NaN or infinite entry (", parameter W entry 3
@@ -374,38 +523,57 @@ func copyDense(dst, src *tensor.Dense) error {
 }
 
 // update applies Δ ← mom·Δ - lr·(g + decay·θ); θ ← θ + Δ elementwise and zeroes g (the machine
-// accumulates gradients into it). It first checks every entry of g + decay·θ and reports the
-// first non-finite one without changing anything. The loops run in AVX2 where available (the
-// same operations in the same order: equal results) and large tensors are split between two
-// goroutines.
+// accumulates gradients into it). It first checks (checkStep) that every new θ would be finite
+// and otherwise reports the first bad entry without changing anything.
 func update(theta, grad, vel *tensor.Dense, lr, mom, decay float64) error {
+	if err := checkStep(theta, grad, vel, lr, mom, decay); err != nil {
+		return err
+	}
+	applyStep(theta, grad, vel, lr, mom, decay)
+	return nil
+}
+
+// checkStep reports whether the update Δ' = mom·Δ - lr·(g + decay·θ), θ' = θ + Δ' leaves every
+// entry of θ' finite, computing θ' exactly as applyStep does but storing nothing. When it does not,
+// the error names the first bad entry: a non-finite gradient entry, or an entry whose new value
+// overflows. One read pass, AVX2 where available, two goroutines for large tensors.
+func checkStep(theta, grad, vel *tensor.Dense, lr, mom, decay float64) error {
 	switch th := theta.Data().(type) {
 	case []float64:
 		g, v := grad.Data().([]float64), vel.Data().([]float64)
 		if len(g) < len(th) || len(v) < len(th) {
 			return fmt.Errorf("gradient or velocity shorter than the parameter")
 		}
-		if !finiteSplit(th, g, decay) {
-			i := firstNonFinite(th, g, decay)
-			return fmt.Errorf("gradient entry %d is %v (non-finite)", i, g[i])
+		if !stepFiniteSplit(th, g, v, lr, mom, decay) {
+			return badStep(th, g, v, lr, mom, decay)
 		}
-		split(len(th), func(lo, hi int) { update64(th[lo:hi], g[lo:hi], v[lo:hi], lr, mom, decay) })
 	case []float32:
 		g, v := grad.Data().([]float32), vel.Data().([]float32)
 		if len(g) < len(th) || len(v) < len(th) {
 			return fmt.Errorf("gradient or velocity shorter than the parameter")
 		}
-		if !finiteSplit(th, g, float32(decay)) {
-			i := firstNonFinite(th, g, float32(decay))
-			return fmt.Errorf("gradient entry %d is %v (non-finite)", i, g[i])
+		l, m, d := float32(lr), float32(mom), float32(decay)
+		if !stepFiniteSplit(th, g, v, l, m, d) {
+			return badStep(th, g, v, l, m, d)
 		}
-		split(len(th), func(lo, hi int) {
-			update32(th[lo:hi], g[lo:hi], v[lo:hi], float32(lr), float32(mom), float32(decay))
-		})
 	default:
 		return fmt.Errorf("unsupported parameter dtype %v", theta.Dtype())
 	}
 	return nil
+}
+
+// applyStep is update without the check (checkStep has passed).
+func applyStep(theta, grad, vel *tensor.Dense, lr, mom, decay float64) {
+	switch th := theta.Data().(type) {
+	case []float64:
+		g, v := grad.Data().([]float64), vel.Data().([]float64)
+		split(len(th), func(lo, hi int) { update64(th[lo:hi], g[lo:hi], v[lo:hi], lr, mom, decay) })
+	case []float32:
+		g, v := grad.Data().([]float32), vel.Data().([]float32)
+		split(len(th), func(lo, hi int) {
+			update32(th[lo:hi], g[lo:hi], v[lo:hi], float32(lr), float32(mom), float32(decay))
+		})
+	}
 }
 
 func update64(th, g, v []float64, lr, mom, decay float64) {
@@ -440,39 +608,59 @@ func update32(th, g, v []float32, l, m, d float32) {
 	}
 }
 
-// finite reports whether every entry of g + decay·θ is finite: Σ (g + decay·θ)·0 is 0 exactly
-// then, NaN otherwise. No per-entry branch; AVX2 where available.
-func finite[T float32 | float64](th, g []T, decay T) bool {
-	g = g[:len(th)]
+// stepFinite reports whether every θ' = θ + (mom·Δ - lr·(g + decay·θ)) is finite: Σ θ'·0 is 0
+// exactly then, NaN otherwise. No per-entry branch; AVX2 where available; the same roundings as
+// update32/update64.
+func stepFinite[T float32 | float64](th, g, v []T, lr, mom, decay T) bool {
+	g, v = g[:len(th)], v[:len(th)]
 	done := 0
 	if haveAVX2 {
 		switch t := any(th).(type) {
 		case []float32:
-			if done = len(t) &^ 7; done > 0 && !finite32AVX2(unsafe.Pointer(&t[0]), unsafe.Pointer(&any(g).([]float32)[0]), done, any(decay).(float32)) {
+			if done = len(t) &^ 7; done > 0 && !stepFinite32AVX2(unsafe.Pointer(&t[0]), unsafe.Pointer(&any(g).([]float32)[0]),
+				unsafe.Pointer(&any(v).([]float32)[0]), done, any(lr).(float32), any(mom).(float32), any(decay).(float32)) {
 				return false
 			}
 		case []float64:
-			if done = len(t) &^ 3; done > 0 && !finite64AVX2(unsafe.Pointer(&t[0]), unsafe.Pointer(&any(g).([]float64)[0]), done, any(decay).(float64)) {
+			if done = len(t) &^ 3; done > 0 && !stepFinite64AVX2(unsafe.Pointer(&t[0]), unsafe.Pointer(&any(g).([]float64)[0]),
+				unsafe.Pointer(&any(v).([]float64)[0]), done, any(lr).(float64), any(mom).(float64), any(decay).(float64)) {
 				return false
 			}
 		}
 	}
 	var acc T
 	for i := done; i < len(th); i++ {
-		acc += (g[i] + decay*th[i]) * 0
+		gi := g[i] + T(decay*th[i])
+		d := T(mom*v[i]) - T(lr*gi)
+		acc += (th[i] + d) * 0
 	}
 	return acc == 0
 }
 
-// finiteSplit is finite over two halves on two goroutines for large tensors.
-func finiteSplit[T float32 | float64](th, g []T, decay T) bool {
+// stepFiniteSplit is stepFinite over two halves on two goroutines for large tensors.
+func stepFiniteSplit[T float32 | float64](th, g, v []T, lr, mom, decay T) bool {
 	var ok [2]bool
 	n := len(th)
 	if n < 1<<16 || runtime.GOMAXPROCS(0) < 2 {
-		return finite(th, g, decay)
+		return stepFinite(th, g, v, lr, mom, decay)
 	}
-	split(n, func(lo, hi int) { ok[min(lo, 1)] = finite(th[lo:hi], g[lo:hi], decay) })
+	split(n, func(lo, hi int) { ok[min(lo, 1)] = stepFinite(th[lo:hi], g[lo:hi], v[lo:hi], lr, mom, decay) })
 	return ok[0] && ok[1]
+}
+
+// badStep describes the first entry whose update is not finite (stepFinite has failed).
+func badStep[T float32 | float64](th, g, v []T, lr, mom, decay T) error {
+	if i := firstNonFinite(th, g, decay); i >= 0 {
+		return fmt.Errorf("gradient entry %d is %v (non-finite)", i, g[i])
+	}
+	for i := range th {
+		gi := g[i] + T(decay*th[i])
+		d := T(mom*v[i]) - T(lr*gi)
+		if f := float64(th[i] + d); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("entry %d would become %v (non-finite) from %v with gradient %v, learning rate %v and momentum %v: lower the learning rate", i, f, th[i], g[i], lr, mom)
+		}
+	}
+	return fmt.Errorf("update is not finite")
 }
 
 // firstNonFinite returns the index of the first entry of g + decay·θ that is NaN or infinite,

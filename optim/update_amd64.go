@@ -17,7 +17,7 @@ func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32)
 func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64)
 
 //go:noescape
-func finite32AVX2(th, gr unsafe.Pointer, n int, decay float32) bool
+func stepFinite32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32) bool
 
 //go:noescape
-func finite64AVX2(th, gr unsafe.Pointer, n int, decay float64) bool
+func stepFinite64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64) bool

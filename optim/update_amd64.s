@@ -7,7 +7,8 @@
 //
 //	gi = g + decay·θ;  Δ = mom·Δ - lr·gi;  θ = θ + Δ;  g = 0
 //
-// and the finiteness check Σ (g + decay·θ)·0 = 0.
+// and the check that the update would leave every parameter finite: θ' = θ + Δ' computed as
+// above but not stored, and θ' - θ' (+0 when finite, NaN otherwise) OR-ed over all entries.
 
 // func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32)
 TEXT ·momentum32AVX2(SB), NOSPLIT, $0-44
@@ -41,30 +42,37 @@ m32done:
 	VZEROUPPER
 	RET
 
-// func finite32AVX2(th, gr unsafe.Pointer, n int, decay float32) bool
-TEXT ·finite32AVX2(SB), NOSPLIT, $0-33
+// func stepFinite32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32) bool
+TEXT ·stepFinite32AVX2(SB), NOSPLIT, $0-49
 	MOVQ th+0(FP), DI
 	MOVQ gr+8(FP), SI
-	MOVQ n+16(FP), CX
-	VBROADCASTSS decay+24(FP), Y15
-	VXORPS Y12, Y12, Y12          // 0
-	VXORPS Y10, Y10, Y10          // Σ (g + decay·θ)·0
+	MOVQ v+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS lr+32(FP), Y13
+	VBROADCASTSS mom+36(FP), Y14
+	VBROADCASTSS decay+40(FP), Y15
+	VXORPS Y10, Y10, Y10          // OR of (θ' - θ') bits
 	XORQ AX, AX
-f32loop:
+s32loop:
 	CMPQ AX, CX
-	JGE  f32done
-	VMULPS (DI)(AX*4), Y15, Y3
-	VADDPS (SI)(AX*4), Y3, Y3
-	VMULPS Y12, Y3, Y3
-	VADDPS Y3, Y10, Y10
+	JGE  s32done
+	VMOVUPS (DI)(AX*4), Y0      // θ
+	VMOVUPS (SI)(AX*4), Y1      // g
+	VMOVUPS (DX)(AX*4), Y2      // Δ
+	VMULPS Y0, Y15, Y3             // decay·θ
+	VADDPS Y3, Y1, Y3              // g + decay·θ
+	VMULPS Y2, Y14, Y4             // mom·Δ
+	VMULPS Y3, Y13, Y5             // lr·(g + decay·θ)
+	VSUBPS Y5, Y4, Y2              // Δ' = mom·Δ - lr·(...)
+	VADDPS Y2, Y0, Y0              // θ' = θ + Δ'
+	VSUBPS Y0, Y0, Y0              // θ' - θ': +0 (all bits clear), or NaN when θ' is not finite
+	VORPS Y0, Y10, Y10              // OR of the bits: no long dependency chain
 	ADDQ $8, AX
-	JMP  f32loop
-f32done:
-	VCMPPS $4, Y12, Y10, Y10       // ≠ 0 or NaN
-	VMOVMSKPS Y10, AX
+	JMP  s32loop
+s32done:
+	VPTEST Y10, Y10                // all bits clear: every θ' finite
+	SETEQ ret+48(FP)
 	VZEROUPPER
-	TESTL AX, AX
-	SETEQ ret+32(FP)
 	RET
 
 // func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64)
@@ -99,28 +107,35 @@ m64done:
 	VZEROUPPER
 	RET
 
-// func finite64AVX2(th, gr unsafe.Pointer, n int, decay float64) bool
-TEXT ·finite64AVX2(SB), NOSPLIT, $0-33
+// func stepFinite64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64) bool
+TEXT ·stepFinite64AVX2(SB), NOSPLIT, $0-57
 	MOVQ th+0(FP), DI
 	MOVQ gr+8(FP), SI
-	MOVQ n+16(FP), CX
-	VBROADCASTSD decay+24(FP), Y15
-	VXORPD Y12, Y12, Y12          // 0
-	VXORPD Y10, Y10, Y10          // Σ (g + decay·θ)·0
+	MOVQ v+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSD lr+32(FP), Y13
+	VBROADCASTSD mom+40(FP), Y14
+	VBROADCASTSD decay+48(FP), Y15
+	VXORPD Y10, Y10, Y10          // OR of (θ' - θ') bits
 	XORQ AX, AX
-f64loop:
+s64loop:
 	CMPQ AX, CX
-	JGE  f64done
-	VMULPD (DI)(AX*8), Y15, Y3
-	VADDPD (SI)(AX*8), Y3, Y3
-	VMULPD Y12, Y3, Y3
-	VADDPD Y3, Y10, Y10
+	JGE  s64done
+	VMOVUPD (DI)(AX*8), Y0      // θ
+	VMOVUPD (SI)(AX*8), Y1      // g
+	VMOVUPD (DX)(AX*8), Y2      // Δ
+	VMULPD Y0, Y15, Y3             // decay·θ
+	VADDPD Y3, Y1, Y3              // g + decay·θ
+	VMULPD Y2, Y14, Y4             // mom·Δ
+	VMULPD Y3, Y13, Y5             // lr·(g + decay·θ)
+	VSUBPD Y5, Y4, Y2              // Δ' = mom·Δ - lr·(...)
+	VADDPD Y2, Y0, Y0              // θ' = θ + Δ'
+	VSUBPD Y0, Y0, Y0              // θ' - θ': +0 (all bits clear), or NaN when θ' is not finite
+	VORPD Y0, Y10, Y10              // OR of the bits: no long dependency chain
 	ADDQ $4, AX
-	JMP  f64loop
-f64done:
-	VCMPPD $4, Y12, Y10, Y10       // ≠ 0 or NaN
-	VMOVMSKPD Y10, AX
+	JMP  s64loop
+s64done:
+	VPTEST Y10, Y10                // all bits clear: every θ' finite
+	SETEQ ret+56(FP)
 	VZEROUPPER
-	TESTL AX, AX
-	SETEQ ret+32(FP)
 	RET

