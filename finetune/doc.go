@@ -30,4 +30,8 @@
 // Nothing here is specific to MNIST: any (N, n_0) Float32 or Float64 data with integer labels in
 // [0, K) works, and NewRandom builds the same architecture from random weights (the baseline
 // without pretraining). Every random draw comes from a math/rand/v2 Source passed in.
+//
+// FromDBM builds the DBM classifier of Salakhutdinov & Hinton (2009, Fig. 3): inputs [v, q(h2)] from
+// mean-field, first-layer weights [W1; W2ᵀ]. Autoencoder unrolls a pretrained stack into an
+// encoder-decoder fine-tuned on cross-entropy (Hinton & Salakhutdinov 2006).
 package finetune

@@ -15,4 +15,9 @@
 //
 // Exact methods (ExactLogZ, LogLikelihood, PseudoLikelihood) compute in float64 whatever the
 // model's dtype; ExactLogZ enumerates the smaller layer (up to MaxExactUnits units).
+//
+// Beyond the RBM: GaussianRBM (Gaussian visible units), GaussianHiddenRBM (linear code units, the top
+// of a deep autoencoder), SoftmaxRBM and CFRBM (K-way visible units), CRBM, BM (fully connected),
+// DBN (a stack of RBMs) and DBM (a deep Boltzmann machine, Salakhutdinov & Hinton 2009: MeanField,
+// DBMLearner for joint PCD training through optim.Fit, AIS log Z and LowerBound on log p(v)).
 package models

@@ -23,4 +23,9 @@
 // between minibatches, leaving the layers trained so far in place.
 //
 // The trained stack is handed to package finetune for supervised fine-tuning.
+//
+// TrainDBM pretrains a models.DBM greedily with the doubled-weight trick (Salakhutdinov & Hinton
+// 2009): the first RBM sees two tied copies of its visible layer going up, the last two copies of
+// its hidden layer going down; TrainAutoencoder pretrains a deep autoencoder's stack ending in a
+// Gaussian-hidden code layer (Hinton & Salakhutdinov 2006).
 package pretrain
