@@ -332,8 +332,11 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr io.Wr
 		sum.Results = append(sum.Results, res)
 	}
 	sum.TotalSeconds = time.Since(began).Seconds()
-	fmt.Fprintf(log, "errors: sum of squared pixel errors per image against the clean digits; clamped beats corrupted everywhere: %v; total %.0fs\n",
+	fmt.Fprintf(log, "errors: sum of squared pixel errors per image against the clean digits; unknown: corrupted pixels per image;\n"+
+		"mean fill: unknown pixels set to the training means; blind: mean-field from the corrupted image, mask unknown;\n"+
+		"clamped: mean-field over the unknown pixels only, the known ones clamped. Clamped beats corrupted everywhere: %v; total %.0fs\n",
 		sum.AllClampedBetter, sum.TotalSeconds)
+	fmt.Fprintf(log, "wrote the before/after PNGs (rows: clean, corrupted, blind, clamped) under %s\n", c.out)
 	if c.jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
