@@ -3,12 +3,10 @@ package pretrain
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 
-	"github.com/ebm-go/ebm/datasets"
 	"github.com/ebm-go/ebm/models"
 	"github.com/ebm-go/ebm/optim"
 )
@@ -60,89 +58,23 @@ func TrainAutoencoder(ctx context.Context, d *models.DBN, code *models.GaussianH
 			return nil, errors.Wrap(err, "pretrain: validation data")
 		}
 	}
-	for l, ls := range s.Layers {
-		name := fmt.Sprintf("layer %d", l)
+	name := func(l int) string {
 		if l == len(stack)-1 {
-			name = "code layer"
+			return "code layer"
 		}
-		switch {
-		case ls.Epochs < 1:
-			return nil, fmt.Errorf("pretrain: %s: Epochs = %d; want ≥ 1", name, ls.Epochs)
-		case ls.Shuffle == nil:
-			return nil, fmt.Errorf("pretrain: %s: Settings.Shuffle (rand.Source for minibatch order) is nil", name)
-		case ls.Chains == nil:
-			return nil, fmt.Errorf("pretrain: %s: Settings.Chains (rand.Source for the Gibbs chains) is nil", name)
-		case ls.SampleInput && s.Input == nil:
-			return nil, fmt.Errorf("pretrain: %s samples its input but Settings.Input (rand.Source) is nil", name)
-		}
-		if ls.Validation != nil {
-			if err := datasets.CheckMatrix("validation data", ls.Validation, stack[l].NumVisible(), code.Dtype()); err != nil {
-				return nil, errors.Wrapf(err, "pretrain: %s", name)
-			}
-		}
+		return layerName(l)
 	}
-
-	var records []LayerRecord
-	input, valid := data, s.Validation
-	for l, m := range stack {
-		if err := ctx.Err(); err != nil {
-			return records, errors.Wrapf(err, "pretrain: stopped before layer %d", l)
-		}
-		began := time.Now()
-		ls := s.Layers[l]
-		x := input
-		if ls.SampleInput {
-			var err error
-			if x, err = datasets.Binarize(input, s.Input); err != nil {
-				return records, errors.Wrapf(err, "pretrain: layer %d: sampling the input", l)
-			}
-		}
-		if ls.InitVisibleBiases {
-			if err := m.InitVisibleBiases(x); err != nil {
-				return records, errors.Wrapf(err, "pretrain: layer %d", l)
-			}
-		}
-		ts := ls.Settings
-		if ts.Validation == nil {
-			ts.Validation = valid
-		}
-		if s.OnEpoch != nil {
-			own, layer := ts.OnEpoch, l
-			ts.OnEpoch = func(r optim.EpochRecord) error {
-				if own != nil {
-					if err := own(r); err != nil {
-						return err
-					}
-				}
-				return s.OnEpoch(layer, r)
-			}
-		}
-		epochs, err := optim.Train(ctx, m, x, ts)
-		rec := LayerRecord{Layer: l, Visible: m.NumVisible(), Hidden: m.NumHidden(), Estimator: ls.Estimator.String(), Epochs: epochs}
-		if err != nil {
-			rec.Seconds = time.Since(began).Seconds()
-			return append(records, rec), errors.Wrapf(err, "pretrain: layer %d (%d×%d)", l, m.NumVisible(), m.NumHidden())
-		}
+	if err := checkLayers(s, name, func(l int) int { return stack[l].NumVisible() }, code.Dtype()); err != nil {
+		return nil, err
+	}
+	return trainLayers(ctx, data, s, func(l int) layerJob {
+		m := stack[l]
+		j := layerJob{model: m, init: m, visible: m.NumVisible(), hidden: m.NumHidden(), estimator: s.Layers[l].Estimator.String()}
 		if r, ok := m.(*models.RBM); ok {
-			// The next layer's input: this layer's hidden probabilities of its (unsampled) input.
-			if input, err = r.HiddenProbs(input); err != nil {
-				return records, errors.Wrapf(err, "pretrain: layer %d: hidden probabilities", l)
-			}
-			if valid != nil {
-				if valid, err = r.HiddenProbs(valid); err != nil {
-					return records, errors.Wrapf(err, "pretrain: layer %d: validation hidden probabilities", l)
-				}
-			}
+			j.up = r.HiddenProbs
 		}
-		rec.Seconds = time.Since(began).Seconds()
-		records = append(records, rec)
-		if s.OnLayer != nil {
-			if err := s.OnLayer(rec); err != nil {
-				return records, err
-			}
-		}
-	}
-	return records, nil
+		return j
+	})
 }
 
 // layerModel is what TrainAutoencoder needs of a layer: models.RBM and models.GaussianHiddenRBM.

@@ -3,16 +3,13 @@ package pretrain
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/ebm-go/ebm/datasets"
 	"github.com/ebm-go/ebm/graph"
 	"github.com/ebm-go/ebm/models"
-	"github.com/ebm-go/ebm/optim"
 )
 
 // Copies returns the visible and hidden replication of the RBM that pretrains layer l (between
@@ -66,22 +63,8 @@ func TrainDBM(ctx context.Context, d *models.DBM, data *tensor.Dense, s Settings
 		}
 	}
 	sizes := d.Sizes()
-	for l, ls := range s.Layers {
-		switch {
-		case ls.Epochs < 1:
-			return nil, fmt.Errorf("pretrain: layer %d: Epochs = %d; want ≥ 1", l, ls.Epochs)
-		case ls.Shuffle == nil:
-			return nil, fmt.Errorf("pretrain: layer %d: Settings.Shuffle (rand.Source for minibatch order) is nil", l)
-		case ls.Chains == nil:
-			return nil, fmt.Errorf("pretrain: layer %d: Settings.Chains (rand.Source for the Gibbs chains) is nil", l)
-		case ls.SampleInput && s.Input == nil:
-			return nil, fmt.Errorf("pretrain: layer %d samples its input but Settings.Input (rand.Source) is nil", l)
-		}
-		if ls.Validation != nil {
-			if err := datasets.CheckMatrix("validation data", ls.Validation, sizes[l], d.Dtype()); err != nil {
-				return nil, errors.Wrapf(err, "pretrain: layer %d", l)
-			}
-		}
+	if err := checkLayers(s, layerName, func(l int) int { return sizes[l] }, d.Dtype()); err != nil {
+		return nil, err
 	}
 	rbms := make([]*models.RBM, L)
 	for l := range rbms {
@@ -91,67 +74,18 @@ func TrainDBM(ctx context.Context, d *models.DBM, data *tensor.Dense, s Settings
 			return nil, errors.Wrapf(err, "pretrain: layer %d", l)
 		}
 	}
-	var records []LayerRecord
-	input, valid := data, s.Validation
-	for l, ls := range s.Layers {
-		if err := ctx.Err(); err != nil {
-			return records, errors.Wrapf(err, "pretrain: stopped before layer %d", l)
-		}
-		began := time.Now()
+	records, err := trainLayers(ctx, data, s, func(l int) layerJob {
 		m := rbms[l]
 		up, down := Copies(l, L)
-		x := input
-		if ls.SampleInput {
-			var err error
-			if x, err = datasets.Binarize(input, s.Input); err != nil {
-				return records, errors.Wrapf(err, "pretrain: layer %d: sampling the input", l)
-			}
-		}
-		if ls.InitVisibleBiases {
-			if err := m.InitVisibleBiases(x); err != nil {
-				return records, errors.Wrapf(err, "pretrain: layer %d", l)
-			}
-		}
-		ts := ls.Settings
-		if ts.Validation == nil {
-			ts.Validation = valid
-		}
-		if s.OnEpoch != nil {
-			own, layer := ts.OnEpoch, l
-			ts.OnEpoch = func(r optim.EpochRecord) error {
-				if own != nil {
-					if err := own(r); err != nil {
-						return err
-					}
-				}
-				return s.OnEpoch(layer, r)
-			}
-		}
-		rm := &replicated{m: m, up: up, down: down}
-		epochs, err := optim.Train(ctx, rm, x, ts)
-		rec := LayerRecord{Layer: l, Visible: m.NumVisible(), Hidden: m.NumHidden(),
-			Estimator: fmt.Sprintf("%v (up ×%d, down ×%d)", ls.Estimator, up, down), Epochs: epochs}
-		if err != nil {
-			rec.Seconds = time.Since(began).Seconds()
-			return append(records, rec), errors.Wrapf(err, "pretrain: layer %d (%d×%d)", l, m.NumVisible(), m.NumHidden())
-		}
+		j := layerJob{model: &replicated{m: m, up: up, down: down}, init: m, visible: m.NumVisible(), hidden: m.NumHidden(),
+			estimator: fmt.Sprintf("%v (up ×%d, down ×%d)", s.Layers[l].Estimator, up, down)}
 		if l+1 < L {
-			if input, err = upPass(m, up, input); err != nil {
-				return records, errors.Wrapf(err, "pretrain: layer %d: hidden probabilities", l)
-			}
-			if valid != nil {
-				if valid, err = upPass(m, up, valid); err != nil {
-					return records, errors.Wrapf(err, "pretrain: layer %d: validation hidden probabilities", l)
-				}
-			}
+			j.up = func(x *tensor.Dense) (*tensor.Dense, error) { return upPass(m, up, x) }
 		}
-		rec.Seconds = time.Since(began).Seconds()
-		records = append(records, rec)
-		if s.OnLayer != nil {
-			if err := s.OnLayer(rec); err != nil {
-				return records, err
-			}
-		}
+		return j
+	})
+	if err != nil {
+		return records, err
 	}
 	// Compose the biases.
 	setBias(d.B[0], floatsOf(rbms[0].B))

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"time"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 
-	"github.com/ebm-go/ebm/datasets"
 	"github.com/ebm-go/ebm/models"
 	"github.com/ebm-go/ebm/optim"
 )
@@ -91,84 +89,15 @@ func Train(ctx context.Context, d *models.DBN, data *tensor.Dense, s Settings) (
 			return nil, errors.Wrap(err, "pretrain: validation data")
 		}
 	}
-	for l, ls := range s.Layers {
-		switch {
-		case ls.Epochs < 1:
-			return nil, fmt.Errorf("pretrain: layer %d: Epochs = %d; want ≥ 1", l, ls.Epochs)
-		case ls.Shuffle == nil:
-			return nil, fmt.Errorf("pretrain: layer %d: Settings.Shuffle (rand.Source for minibatch order) is nil", l)
-		case ls.Chains == nil:
-			return nil, fmt.Errorf("pretrain: layer %d: Settings.Chains (rand.Source for the Gibbs chains) is nil", l)
-		case ls.SampleInput && s.Input == nil:
-			return nil, fmt.Errorf("pretrain: layer %d samples its input but Settings.Input (rand.Source) is nil", l)
-		}
-		if ls.Validation != nil {
-			if err := datasets.CheckMatrix("validation data", ls.Validation, d.Layers[l].NumVisible(), d.Dtype()); err != nil {
-				return nil, errors.Wrapf(err, "pretrain: layer %d", l)
-			}
-		}
+	if err := checkLayers(s, layerName, func(l int) int { return d.Layers[l].NumVisible() }, d.Dtype()); err != nil {
+		return nil, err
 	}
-
-	var records []LayerRecord
-	input, valid := data, s.Validation
-	for l, ls := range s.Layers {
-		if err := ctx.Err(); err != nil {
-			return records, errors.Wrapf(err, "pretrain: stopped before layer %d", l)
-		}
-		began := time.Now()
+	return trainLayers(ctx, data, s, func(l int) layerJob {
 		m := d.Layers[l]
-		x := input
-		if ls.SampleInput {
-			var err error
-			if x, err = datasets.Binarize(input, s.Input); err != nil {
-				return records, errors.Wrapf(err, "pretrain: layer %d: sampling the input", l)
-			}
-		}
-		if ls.InitVisibleBiases {
-			if err := m.InitVisibleBiases(x); err != nil {
-				return records, errors.Wrapf(err, "pretrain: layer %d", l)
-			}
-		}
-		ts := ls.Settings
-		if ts.Validation == nil {
-			ts.Validation = valid
-		}
-		if s.OnEpoch != nil {
-			own, layer := ts.OnEpoch, l
-			ts.OnEpoch = func(r optim.EpochRecord) error {
-				if own != nil {
-					if err := own(r); err != nil {
-						return err
-					}
-				}
-				return s.OnEpoch(layer, r)
-			}
-		}
-		epochs, err := optim.Train(ctx, m, x, ts)
-		rec := LayerRecord{Layer: l, Visible: m.NumVisible(), Hidden: m.NumHidden(), Estimator: ls.Estimator.String(), Epochs: epochs}
-		if err != nil {
-			rec.Seconds = time.Since(began).Seconds()
-			return append(records, rec), errors.Wrapf(err, "pretrain: layer %d (%d×%d)", l, m.NumVisible(), m.NumHidden())
-		}
+		j := layerJob{model: m, init: m, visible: m.NumVisible(), hidden: m.NumHidden(), estimator: s.Layers[l].Estimator.String()}
 		if l+1 < len(s.Layers) {
-			// The next layer's data: this layer's hidden probabilities. The sampled input x only
-			// trained this layer; the recognition pass uses the probabilities of the layer below.
-			if input, err = m.HiddenProbs(input); err != nil {
-				return records, errors.Wrapf(err, "pretrain: layer %d: hidden probabilities", l)
-			}
-			if valid != nil {
-				if valid, err = m.HiddenProbs(valid); err != nil {
-					return records, errors.Wrapf(err, "pretrain: layer %d: validation hidden probabilities", l)
-				}
-			}
+			j.up = m.HiddenProbs
 		}
-		rec.Seconds = time.Since(began).Seconds()
-		records = append(records, rec)
-		if s.OnLayer != nil {
-			if err := s.OnLayer(rec); err != nil {
-				return records, err
-			}
-		}
-	}
-	return records, nil
+		return j
+	})
 }
