@@ -2,7 +2,6 @@ package finetune
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
-	"github.com/schollz/progressbar/v3"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -150,29 +148,15 @@ func TrainAutoencoder(ctx context.Context, a *Autoencoder, x *tensor.Dense, s Au
 
 	res := &AutoencoderResult{}
 	began := time.Now()
-	var best []*tensor.Dense
-	restore := func() {
-		if best != nil {
-			for i, p := range a.tensors() {
-				copyAt(p, 0, best[i])
-			}
-		}
-	}
+	keep := &bestKeeper{params: a.tensors} // parameters of the best epoch
+	restore := keep.restore
 	batches := rows / batch
-	var bar *progressbar.ProgressBar
-	if s.Progress != nil {
-		bar = progressbar.NewOptions(batches*s.Epochs,
-			progressbar.OptionSetWriter(s.Progress),
-			progressbar.OptionSetDescription(fmt.Sprintf("fine-tuning the autoencoder (%v)", solver)),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionClearOnFinish())
+	bar := newProgress(s.Progress, batches*s.Epochs, fmt.Sprintf("fine-tuning the autoencoder (%v)", solver))
+	if bar != nil {
 		defer bar.Close()
 	}
 	shuffle := rand.New(s.Shuffle)
 	idx := make([]int, batch)
-	sinceBest := 0
 	for e := 0; e < s.Epochs; e++ {
 		lr, mom := lrs.At(e), moms.At(e)
 		solver.setEpoch(t.solver, lr, mom)
@@ -209,29 +193,21 @@ func TrainAutoencoder(ctx context.Context, a *Autoencoder, x *tensor.Dense, s Au
 			}
 			rec.Validation = &ev
 			if res.Validation == nil || ev.SquaredError < res.Validation.SquaredError {
-				rec.Best, res.Validation, res.BestEpoch, sinceBest = true, &ev, e+1, 0
-				best = snapshot(a.tensors(), best)
+				rec.Best, res.Validation, res.BestEpoch = true, &ev, e+1
+				keep.improved()
 			} else {
-				sinceBest++
+				keep.notImproved()
 			}
 		} else {
 			rec.Best, res.BestEpoch = true, e+1
 		}
 		rec.Seconds = time.Since(start).Seconds()
 		res.Epochs = append(res.Epochs, rec)
-		if s.Record != nil {
-			if err := json.NewEncoder(s.Record).Encode(rec); err != nil {
-				restore()
-				return res, errors.Wrap(err, "finetune: writing epoch record")
-			}
+		if err := emitEpoch(rec, s.Record, s.OnEpoch); err != nil {
+			restore()
+			return res, err
 		}
-		if s.OnEpoch != nil {
-			if err := s.OnEpoch(rec); err != nil {
-				restore()
-				return res, err
-			}
-		}
-		if s.Patience > 0 && sinceBest >= s.Patience && e+1 < s.Epochs {
+		if keep.exhausted(s.Patience) && e+1 < s.Epochs {
 			res.StoppedEarly = true
 			break
 		}

@@ -255,29 +255,15 @@ func Train(ctx context.Context, n *Network, x *tensor.Dense, labels []int, s Set
 		res.ValidationRows = valid.Shape()[0]
 	}
 	began := time.Now()
-	var best []*tensor.Dense // parameters of the best epoch
-	restore := func() {
-		if best != nil {
-			for i, p := range n.tensors() {
-				copyAt(p, 0, best[i])
-			}
-		}
-	}
+	keep := &bestKeeper{params: n.tensors} // parameters of the best epoch
+	restore := keep.restore
 	batches := train.Shape()[0] / t.batch
-	var bar *progressbar.ProgressBar
-	if s.Progress != nil {
-		bar = progressbar.NewOptions(batches*s.Epochs,
-			progressbar.OptionSetWriter(s.Progress),
-			progressbar.OptionSetDescription(fmt.Sprintf("fine-tuning (%v)", s.solver())),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionClearOnFinish())
+	bar := newProgress(s.Progress, batches*s.Epochs, fmt.Sprintf("fine-tuning (%v)", s.solver()))
+	if bar != nil {
 		defer bar.Close()
 	}
 	shuffle := rand.New(s.Shuffle)
 	idx := make([]int, t.batch)
-	sinceBest := 0
 	for e := 0; e < s.Epochs; e++ {
 		lr, mom := s.learningRate().At(e), s.momentum().At(e)
 		s.solver().setEpoch(t.solver, lr, mom)
@@ -316,29 +302,21 @@ func Train(ctx context.Context, n *Network, x *tensor.Dense, labels []int, s Set
 			rec.Validation = &ev
 			if res.Validation == nil || ev.Error < res.Validation.Error ||
 				(ev.Error == res.Validation.Error && ev.CrossEntropy < res.Validation.CrossEntropy) {
-				rec.Best, res.Validation, res.BestEpoch, sinceBest = true, &ev, e+1, 0
-				best = snapshot(n.tensors(), best)
+				rec.Best, res.Validation, res.BestEpoch = true, &ev, e+1
+				keep.improved()
 			} else {
-				sinceBest++
+				keep.notImproved()
 			}
 		} else {
 			rec.Best, res.BestEpoch = true, e+1
 		}
 		rec.Seconds = time.Since(start).Seconds()
 		res.Epochs = append(res.Epochs, rec)
-		if s.Record != nil {
-			if err := json.NewEncoder(s.Record).Encode(rec); err != nil {
-				restore()
-				return res, errors.Wrap(err, "finetune: writing epoch record")
-			}
+		if err := emitEpoch(rec, s.Record, s.OnEpoch); err != nil {
+			restore()
+			return res, err
 		}
-		if s.OnEpoch != nil {
-			if err := s.OnEpoch(rec); err != nil {
-				restore()
-				return res, err
-			}
-		}
-		if s.Patience > 0 && sinceBest >= s.Patience && e+1 < s.Epochs {
+		if keep.exhausted(s.Patience) && e+1 < s.Epochs {
 			res.StoppedEarly = true
 			break
 		}
@@ -355,6 +333,59 @@ func (n *Network) tensors() []*tensor.Dense {
 		out = append(out, l.W, l.C)
 	}
 	return out
+}
+
+// bestKeeper keeps a copy of the parameters of the best epoch so far and counts the epochs since
+// (early stopping on validation data); params returns the live parameter tensors.
+type bestKeeper struct {
+	params    func() []*tensor.Dense
+	best      []*tensor.Dense
+	sinceBest int
+}
+
+// improved records that the current parameters are the best so far.
+func (k *bestKeeper) improved() { k.best, k.sinceBest = snapshot(k.params(), k.best), 0 }
+
+// notImproved counts an epoch without a better validation score.
+func (k *bestKeeper) notImproved() { k.sinceBest++ }
+
+// restore copies the best parameters back, if any were kept.
+func (k *bestKeeper) restore() {
+	if k.best != nil {
+		for i, p := range k.params() {
+			copyAt(p, 0, k.best[i])
+		}
+	}
+}
+
+// exhausted reports whether patience (> 0) epochs have passed without improvement.
+func (k *bestKeeper) exhausted(patience int) bool { return patience > 0 && k.sinceBest >= patience }
+
+// emitEpoch writes rec as a JSON line to w and passes it to on, each when set.
+func emitEpoch[R any](rec R, w io.Writer, on func(R) error) error {
+	if w != nil {
+		if err := json.NewEncoder(w).Encode(rec); err != nil {
+			return errors.Wrap(err, "finetune: writing epoch record")
+		}
+	}
+	if on != nil {
+		return on(rec)
+	}
+	return nil
+}
+
+// newProgress returns a progress bar of n steps written to w, or nil when w is nil.
+func newProgress(w io.Writer, n int, desc string) *progressbar.ProgressBar {
+	if w == nil {
+		return nil
+	}
+	return progressbar.NewOptions(n,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish())
 }
 
 // snapshot copies the values of ps into dst (allocated on first use) and returns dst.
