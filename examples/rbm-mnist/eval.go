@@ -3,14 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,6 +14,7 @@ import (
 	"github.com/ebm-go/ebm/estimate"
 	"github.com/ebm-go/ebm/models"
 	"github.com/ebm-go/ebm/optim"
+	"github.com/ebm-go/ebm/viz"
 )
 
 // evaluate fills the test metrics of sum: exact and one-bit pseudo-likelihood, reconstruction
@@ -130,36 +126,8 @@ func writeSamples(path string, m *models.RBM, steps int, seed uint64) error {
 	return writeMosaic(path, tiles)
 }
 
-// writeMosaic writes 28×28 tiles with values in [0,1] (1 = white) in a square grid with 1-pixel
-// borders, atomically (temporary file + rename).
-func writeMosaic(path string, tiles [][]float64) error {
-	cols := int(math.Ceil(math.Sqrt(float64(len(tiles)))))
-	rows := (len(tiles) + cols - 1) / cols
-	img := image.NewGray(image.Rect(0, 0, cols*29+1, rows*29+1))
-	for i := range img.Pix {
-		img.Pix[i] = 64
-	}
-	for k, t := range tiles {
-		x0, y0 := 1+(k%cols)*29, 1+(k/cols)*29
-		for i, v := range t {
-			img.SetGray(x0+i%28, y0+i/28, color.Gray{Y: uint8(math.Round(255 * math.Min(1, math.Max(0, v))))})
-		}
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".png-*")
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
+// writeMosaic writes 28×28 tiles with values in [0,1] (1 = white) in a square grid, atomically.
+func writeMosaic(path string, tiles [][]float64) error { return viz.WriteMosaic(path, tiles, 28, 28) }
 
 // likelihoodEval is what -eval asks for.
 type likelihoodEval struct{ exact, ais bool }
