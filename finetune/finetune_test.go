@@ -152,18 +152,34 @@ func TestForwardEqualsUpPass(t *testing.T) {
 // refCost is the training cost computed directly in float64: mean over rows of
 // -log softmax(d + h_L V)_y plus (λ/2) Σ ||W||².
 func refCost(n *finetune.Network, x []float64, y []int, lambda float64) float64 {
+	return refCostDropout(n, x, y, lambda, nil)
+}
+
+// refCostDropout is refCost with dropout masks: masks[l] (rows × width of layer l's input,
+// row-major; nil = none) multiplies the input of layer l (l = 0: x; l = L: the output layer's).
+func refCostDropout(n *finetune.Network, x []float64, y []int, lambda float64, masks [][]float64) float64 {
 	rows := len(y)
 	cols := n.NumInputs()
 	total := 0.0
+	drop := func(l, r int, h []float64) []float64 {
+		if l >= len(masks) || masks[l] == nil {
+			return h
+		}
+		out := make([]float64, len(h))
+		for i := range h {
+			out[i] = h[i] * masks[l][r*len(h)+i]
+		}
+		return out
+	}
 	for r := 0; r < rows; r++ {
 		h := x[r*cols : (r+1)*cols]
-		for _, l := range n.Hidden {
-			h = affine(h, values(l.W), values(l.C))
+		for l, ly := range n.Hidden {
+			h = affine(drop(l, r, h), values(ly.W), values(ly.C))
 			for i := range h {
 				h[i] = 1 / (1 + math.Exp(-h[i]))
 			}
 		}
-		a := affine(h, values(n.Output.W), values(n.Output.C))
+		a := affine(drop(len(n.Hidden), r, h), values(n.Output.W), values(n.Output.C))
 		m := math.Inf(-1)
 		for _, v := range a {
 			m = math.Max(m, v)
@@ -246,6 +262,137 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 		if !moved {
 			t.Errorf("%s did not move", names[p])
 		}
+	}
+}
+
+// TestDropoutGradient checks one SGD step with dropout (input 0.25, hidden 0.5) against central
+// finite differences of the cost with the same masks, rebuilt independently from the documented
+// draw order (one uniform per entry, input mask first, then each hidden layer's, row-major; an
+// entry is dropped when its uniform is < p, kept ones are 1/(1-p)): the gradient flows through
+// the kept units only, and the weights out of a unit dropped in every row do not move.
+func TestDropoutGradient(t *testing.T) {
+	d := randomDBN(t, []int{4, 5, 5}, tensor.Float64, 1, 4)
+	x, y := randomData(3, 4, 3, tensor.Float64, 5)
+	net, err := finetune.FromDBN(d, 3, rand.NewPCG(6, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range values(net.Output.W) {
+		net.Output.W.Data().([]float64)[i] = v * 100
+	}
+	const eps, pIn, pHid = 0.01, 0.25, 0.5
+	before := net.Clone()
+	if _, err := finetune.Train(context.Background(), net, x, y, finetune.Settings{
+		Epochs: 1, BatchSize: 3, LearningRate: optim.Constant(eps), ValidationRows: -1,
+		Shuffle: rand.NewPCG(7, 7), Dropout: finetune.Dropout{Input: pIn, Hidden: pHid, Source: rand.NewPCG(8, 8)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The minibatch is the 3 rows in the shuffled order; rebuild it and the masks.
+	perm := rand.New(rand.NewPCG(7, 7)).Perm(3)
+	xs, ys := make([]float64, 0, 12), make([]int, 0, 3)
+	for _, r := range perm {
+		xs, ys = append(xs, values(x)[r*4:(r+1)*4]...), append(ys, y[r])
+	}
+	u := rand.New(rand.NewPCG(8, 8))
+	var masks [][]float64
+	dropped := 0
+	for l, w := range []int{4, 5, 5} {
+		p := pHid
+		if l == 0 {
+			p = pIn
+		}
+		m := make([]float64, 3*w)
+		for i := range m {
+			if u.Float64() >= p {
+				m[i] = 1 / (1 - p)
+			} else {
+				dropped++
+			}
+		}
+		masks = append(masks, m)
+	}
+	if dropped == 0 {
+		t.Fatal("no unit dropped: pick another seed")
+	}
+	tensors := func(n *finetune.Network) []*tensor.Dense {
+		var ts []*tensor.Dense
+		for _, l := range append(append([]finetune.Layer(nil), n.Hidden...), n.Output) {
+			ts = append(ts, l.W, l.C)
+		}
+		return ts
+	}
+	names := []string{"W1", "c1", "W2", "c2", "V", "d"}
+	probe := before.Clone()
+	after, orig := tensors(net), tensors(before)
+	frozen := 0
+	for p, pt := range tensors(probe) {
+		pv := pt.Data().([]float64)
+		for i := range pv {
+			keep := pv[i]
+			const h = 1e-6
+			pv[i] = keep + h
+			up := refCostDropout(probe, xs, ys, 0, masks)
+			pv[i] = keep - h
+			down := refCostDropout(probe, xs, ys, 0, masks)
+			pv[i] = keep
+			fd := (up - down) / (2 * h)
+			step := (orig[p].Data().([]float64)[i] - after[p].Data().([]float64)[i]) / eps
+			if math.Abs(step-fd) > 1e-6*math.Max(1, math.Abs(fd)) {
+				t.Errorf("%s[%d]: step/ε = %.10g, finite difference with the masks %.10g", names[p], i, step, fd)
+			}
+			if fd == 0 && step == 0 {
+				frozen++
+			}
+		}
+	}
+	if frozen == 0 {
+		t.Error("no weight was frozen by a unit dropped in every row; the test does not exercise the masks")
+	}
+	// Evaluation ignores dropout: the network's logits are the plain forward pass.
+	if _, err := net.Evaluate(x, y); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDropoutSettings: bad probabilities and a missing mask source are refused; the same seeds
+// give bit-identical runs and another dropout seed a different one.
+func TestDropoutSettings(t *testing.T) {
+	d := randomDBN(t, []int{10, 8, 6}, tensor.Float32, 0.5, 14)
+	x, y := randomData(100, 10, 3, tensor.Float32, 15)
+	for _, c := range []struct {
+		drop finetune.Dropout
+		want string
+	}{
+		{finetune.Dropout{Input: 1, Source: rand.NewPCG(1, 1)}, "Dropout.Input = 1"},
+		{finetune.Dropout{Hidden: -0.1, Source: rand.NewPCG(1, 1)}, "Dropout.Hidden = -0.1"},
+		{finetune.Dropout{Hidden: math.NaN(), Source: rand.NewPCG(1, 1)}, "Dropout.Hidden = NaN"},
+		{finetune.Dropout{Hidden: 0.5}, "Dropout.Source"},
+	} {
+		net, _ := finetune.FromDBN(d, 3, rand.NewPCG(1, 1))
+		_, err := finetune.Train(context.Background(), net, x, y, finetune.Settings{Epochs: 1, Shuffle: rand.NewPCG(1, 2), Dropout: c.drop})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want one containing %q", c.drop, err, c.want)
+		}
+	}
+	run := func(seed uint64) [][]float64 {
+		net, _ := finetune.FromDBN(d, 3, rand.NewPCG(1, 1))
+		if _, err := finetune.Train(context.Background(), net, x, y, finetune.Settings{
+			Epochs: 2, BatchSize: 10, LearningRate: optim.Constant(0.3), Momentum: optim.Constant(0.9), Shuffle: rand.NewPCG(1, 2),
+			Dropout: finetune.Dropout{Input: 0.2, Hidden: 0.5, Source: rand.NewPCG(seed, 3)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return params(net)
+	}
+	a, b, c := run(1), run(1), run(2)
+	for i := range a {
+		if !same(a[i], b[i]) {
+			t.Errorf("parameter %d differs between identical dropout runs", i)
+		}
+	}
+	if same(a[0], c[0]) {
+		t.Error("another dropout seed gave the same bottom weights")
 	}
 }
 

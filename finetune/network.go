@@ -250,12 +250,29 @@ func (n *Network) bind(g *G.ExprGraph) *bound {
 
 // forward adds the network's pass on x (batch, n_0) and returns the top hidden layer h_L
 // (batch, n_L) and the softmax logits d + h_L V (batch, K).
-func (b *bound) forward(x *G.Node) (top, logits *G.Node, err error) {
+//
+// masks, when given (training with dropout), has one entry per layer input: masks[0] multiplies x
+// elementwise, masks[l] the output of hidden layer l; a nil entry means none.
+func (b *bound) forward(x *G.Node, masks ...*G.Node) (top, logits *G.Node, err error) {
+	drop := func(l int, h *G.Node) (*G.Node, error) {
+		if l >= len(masks) || masks[l] == nil {
+			return h, nil
+		}
+		out, err := G.HadamardProd(h, masks[l])
+		return out, errors.Wrapf(err, "finetune: dropout on layer %d's input", l+1)
+	}
 	h := x
 	for l, p := range b.hidden {
+		if h, err = drop(l, h); err != nil {
+			return nil, nil, err
+		}
 		if h, err = graph.HiddenProbs(p, h); err != nil {
 			return nil, nil, errors.Wrapf(err, "finetune: hidden layer %d", l+1)
 		}
+	}
+	top = h
+	if h, err = drop(len(b.hidden), h); err != nil {
+		return nil, nil, err
 	}
 	hv, err := G.Mul(h, b.outW)
 	if err != nil {
@@ -265,7 +282,7 @@ func (b *bound) forward(x *G.Node) (top, logits *G.Node, err error) {
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "finetune: output biases")
 	}
-	return h, logits, nil
+	return top, logits, nil
 }
 
 // logSoftmax adds log softmax(a) row by row for a (batch, K): a - m - log Σ_k exp(a_k - m) with m

@@ -102,6 +102,11 @@ type Settings struct {
 	// of its best epoch (lowest validation error, ties to the lower validation cross-entropy).
 	Patience int
 
+	// Dropout, when its Input or Hidden probability is positive, drops units during training
+	// (Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, JMLR 15:1929). The zero
+	// value means no dropout.
+	Dropout Dropout
+
 	// Shuffle draws the minibatch order. Required.
 	Shuffle rand.Source
 
@@ -112,6 +117,36 @@ type Settings struct {
 	// OnEpoch, when not nil, is called after every epoch; a non-nil error stops training and is
 	// returned by Train.
 	OnEpoch func(EpochRecord) error
+}
+
+// Dropout sets the probability with which each training minibatch's input entries (Input) and
+// hidden-unit outputs (Hidden, every hidden layer) are set to 0 — the classic "dropout" of
+// Srivastava et al. 2014 (Hinton et al.'s arXiv:1207.0580 fine-tunes a pretrained DBN this way).
+// Kept entries are scaled by 1/(1-p) (inverted dropout), so evaluation (Evaluate, Predict,
+// validation) uses the network unchanged. The masks are constants of the graph, drawn before
+// every minibatch from Source: the gradient flows only through the kept units.
+type Dropout struct {
+	// Input and Hidden are drop probabilities in [0, 1); typical values 0.2 and 0.5.
+	Input, Hidden float64
+	// Source draws the masks; required when Input or Hidden is positive.
+	Source rand.Source
+}
+
+func (d Dropout) on() bool { return d.Input > 0 || d.Hidden > 0 }
+
+func (d Dropout) check() error {
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"Input", d.Input}, {"Hidden", d.Hidden}} {
+		if !(p.v >= 0 && p.v < 1) {
+			return fmt.Errorf("finetune: Settings.Dropout.%s = %v; want a probability in [0, 1)", p.name, p.v)
+		}
+	}
+	if d.on() && d.Source == nil {
+		return errors.New("finetune: Settings.Dropout.Source (rand.Source for the dropout masks) is nil")
+	}
+	return nil
 }
 
 func (s *Settings) batchSize(n int) int {
@@ -219,6 +254,9 @@ func Train(ctx context.Context, n *Network, x *tensor.Dense, labels []int, s Set
 		return nil, fmt.Errorf("finetune: Settings.WeightDecay = %v; want a finite value ≥ 0", s.WeightDecay)
 	case s.Patience < 0:
 		return nil, fmt.Errorf("finetune: Settings.Patience = %d; want ≥ 0", s.Patience)
+	}
+	if err := s.Dropout.check(); err != nil {
+		return nil, err
 	}
 	train, trainY, valid, validY := x, labels, s.Validation, s.ValidationLabels
 	if valid != nil {
@@ -412,6 +450,11 @@ type trainer struct {
 	solver   G.Solver
 	cost, ce G.Value
 	logits   G.Value
+	// Dropout: masks[0] multiplies the input (nil without input dropout), masks[l] hidden layer
+	// l's output; each entry is 0 or 1/(1-p), redrawn before every minibatch.
+	masks   []*tensor.Dense
+	dropP   []float64
+	dropRNG *rand.Rand
 }
 
 // newTrainer compiles x (batch, n_0) → forward pass → cost = -(1/batch) Σ y ⊙ logsoftmax(logits)
@@ -426,7 +469,26 @@ func newTrainer(n *Network, rows int, s Settings) (*trainer, error) {
 	b := n.bind(g)
 	x := G.NewMatrix(g, dt, G.WithShape(t.batch, n.NumInputs()), G.WithName("ft.x"), G.WithValue(t.xIn))
 	y := G.NewMatrix(g, dt, G.WithShape(t.batch, n.NumClasses()), G.WithName("ft.y"), G.WithValue(t.yIn))
-	_, logits, err := b.forward(x)
+	var maskNodes G.Nodes
+	if s.Dropout.on() {
+		t.dropRNG = rand.New(s.Dropout.Source)
+		widths := append([]int{n.NumInputs()}, n.Sizes()[1:]...)
+		for l, w := range widths {
+			p := s.Dropout.Hidden
+			if l == 0 {
+				p = s.Dropout.Input
+			}
+			if p == 0 {
+				t.masks, t.dropP, maskNodes = append(t.masks, nil), append(t.dropP, 0), append(maskNodes, nil)
+				continue
+			}
+			m := tensor.New(tensor.WithShape(t.batch, w), tensor.Of(dt))
+			t.masks, t.dropP = append(t.masks, m), append(t.dropP, p)
+			maskNodes = append(maskNodes, G.NewMatrix(g, dt, G.WithShape(t.batch, w),
+				G.WithName(fmt.Sprintf("ft.dropout%d", l)), G.WithValue(m)))
+		}
+	}
+	_, logits, err := b.forward(x, maskNodes...)
 	if err != nil {
 		return nil, err
 	}
@@ -496,6 +558,7 @@ func (t *trainer) step(x *tensor.Dense, y []int, idx []int) (cost, ce float64, w
 		one[r*k+y[i]] = 1
 	}
 	setFloats(t.yIn, one)
+	t.drawMasks()
 	defer t.vm.Reset()
 	if err := t.vm.RunAll(); err != nil {
 		return 0, 0, 0, errors.Wrap(ops.Transparent(err), "running the training graph")
@@ -518,6 +581,35 @@ func (t *trainer) step(x *tensor.Dense, y []int, idx []int) (cost, ce float64, w
 		return cost, ce, wrong, errors.Wrap(err, "solver step")
 	}
 	return cost, ce, wrong, nil
+}
+
+// drawMasks fills every dropout mask: each entry is 0 with probability p, else 1/(1-p). One
+// uniform draw per entry, in mask order, row-major.
+func (t *trainer) drawMasks() {
+	for l, m := range t.masks {
+		if m == nil {
+			continue
+		}
+		p := t.dropP[l]
+		keep := 1 / (1 - p)
+		switch d := m.Data().(type) {
+		case []float64:
+			for i := range d {
+				d[i] = 0
+				if t.dropRNG.Float64() >= p {
+					d[i] = keep
+				}
+			}
+		case []float32:
+			k32 := float32(keep)
+			for i := range d {
+				d[i] = 0
+				if t.dropRNG.Float64() >= p {
+					d[i] = k32
+				}
+			}
+		}
+	}
 }
 
 func scalar(v G.Value) float64 {

@@ -44,6 +44,7 @@ type config struct {
 	sampleSteps                              int
 	pretrainLR, pretrainMomentum, pretrainWD float64
 	lr, lrDecay, momentum, weightDecay       float64
+	dropoutInput, dropoutHidden              float64
 	pcd, vprob, baseline, refit, jsonOut     bool
 	quick                                    bool
 	seed                                     uint64
@@ -118,6 +119,8 @@ func main() {
 	flag.Float64Var(&c.lrDecay, "lr-decay", c.lrDecay, "fine-tuning learning rate is lr/(1 + lr-decay·epoch)")
 	flag.Float64Var(&c.momentum, "momentum", c.momentum, "fine-tuning momentum (SGD)")
 	flag.Float64Var(&c.weightDecay, "weight-decay", c.weightDecay, "fine-tuning L2 weight decay (in the cost)")
+	flag.Float64Var(&c.dropoutInput, "dropout-input", c.dropoutInput, "fine-tuning dropout probability of each input pixel (Srivastava et al. 2014; typical 0.2; 0 = none)")
+	flag.Float64Var(&c.dropoutHidden, "dropout-hidden", c.dropoutHidden, "fine-tuning dropout probability of each hidden unit (typical 0.5; 0 = none)")
 	flag.StringVar(&c.solver, "solver", c.solver, "fine-tuning solver: sgd or adam")
 	flag.IntVar(&c.patience, "patience", c.patience, "stop fine-tuning after this many epochs without a better validation error (0 = run all epochs, keep the best)")
 	flag.StringVar(&c.load, "dbn", c.load, "fine-tune the pretrained DBN saved in this file (a model.dbn written by an earlier run) instead of pretraining")
@@ -265,13 +268,16 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 		return err
 	}
 
-	fmt.Fprintf(log, "fine-tuning %v with %v, lr %g/(1+%g·epoch), momentum %g, weight decay %g, batch %d, up to %d epochs\n",
-		sum.Sizes, solver, c.lr, c.lrDecay, c.momentum, c.weightDecay, c.batch, c.finetuneEpochs)
+	fmt.Fprintf(log, "fine-tuning %v with %v, lr %g/(1+%g·epoch), momentum %g, weight decay %g, dropout %g (input) %g (hidden), batch %d, up to %d epochs\n",
+		sum.Sizes, solver, c.lr, c.lrDecay, c.momentum, c.weightDecay, c.dropoutInput, c.dropoutHidden, c.batch, c.finetuneEpochs)
 	settings := finetune.Settings{
 		Epochs: c.finetuneEpochs, BatchSize: c.batch,
 		LearningRate: optim.InverseDecay{Rate: c.lr, Decay: c.lrDecay}, Momentum: optim.Constant(c.momentum),
 		Solver: solver, WeightDecay: c.weightDecay, ValidationRows: c.validation, Patience: c.patience,
 		Shuffle: rand.NewPCG(c.seed, 6), Progress: progress,
+	}
+	if c.dropoutInput > 0 || c.dropoutHidden > 0 {
+		settings.Dropout = finetune.Dropout{Input: c.dropoutInput, Hidden: c.dropoutHidden, Source: rand.NewPCG(c.seed, 7)}
 	}
 	s1 := settings
 	s1.OnEpoch = func(r finetune.EpochRecord) error {
