@@ -293,7 +293,7 @@ func newAETrainer(a *Autoencoder, batch int, decay float64, solver Solver) (*aeT
 		return nil, errors.Wrap(err, "finetune: symbolic gradient of the autoencoder cost")
 	}
 	roots := append(G.Nodes{G.Read(cost, &t.cost), G.Read(ce, &t.ce), G.Read(logits, &t.logits)}, grads...)
-	t.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(params...))
+	t.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(params...), G.WithEngine(ops.Engine()))
 	t.vgs = G.NodesToValueGrads(params)
 	return t, nil
 }

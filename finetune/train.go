@@ -538,7 +538,7 @@ func newTrainer(n *Network, rows int, s Settings) (*trainer, error) {
 		return nil, errors.Wrap(err, "finetune: symbolic gradient of the cost")
 	}
 	roots := append(G.Nodes{G.Read(cost, &t.cost), G.Read(ce, &t.ce), G.Read(logits, &t.logits)}, grads...)
-	t.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(params...))
+	t.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(params...), G.WithEngine(ops.Engine()))
 	// One slice for the whole run: adaptive solvers keep their state by position in it.
 	t.vgs = G.NodesToValueGrads(params)
 	return t, nil

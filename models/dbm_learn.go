@@ -150,7 +150,7 @@ func (l *DBMLearner) gradient(mu, chains [][]float64, rows, nc int) ([]*tensor.D
 			return nil, errors.Wrap(err, "models: symbolic gradient of the DBM cost")
 		}
 		roots := append(G.Nodes{G.Read(cost, &pr.cost)}, grads...)
-		pr.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(pr.params...))
+		pr.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(pr.params...), G.WithEngine(ops.Engine()))
 		l.prog = pr
 	}
 	pr := l.prog

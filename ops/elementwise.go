@@ -217,11 +217,7 @@ func (op elemOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.Value, er
 		return nil, fmt.Errorf("ops: %v: %w", op, err)
 	}
 	v, out := output(prealloc, in, in)
-	if n := in.len(); workers(n) > 1 {
-		parallelFor(n, func(lo, hi int) { op.apply(out, in, lo, hi) })
-	} else {
-		op.apply(out, in, 0, n)
-	}
+	parallelFor(in.len(), func(lo, hi int) { op.apply(out, in, lo, hi) })
 	return v, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/ebm-go/ebm/internal/parallel"
 )
 
 // SigmoidBernoulli adds a node sampling Bernoulli(σ(a)) element-wise: 1 with probability
@@ -114,17 +116,18 @@ func (op *sigmoidBernoulliOp) Do(inputs ...G.Value) (G.Value, error) {
 	n := a.len()
 	op.u = resize(op.u, n)
 	u := op.u
-	drawn := make(chan struct{})
-	go func() {
-		op.rng.fill(u)
-		close(drawn)
-	}()
-	if a.dt == tensor.Float64 {
-		sigmoid64s(out.f64, a.f64)
-	} else {
-		sigmoid32s(out.f32, a.f32)
-	}
-	<-drawn
+	parallel.For(2, 2, func(lo, hi int) {
+		for task := lo; task < hi; task++ {
+			switch {
+			case task == 1:
+				op.rng.fill(u)
+			case a.dt == tensor.Float64:
+				sigmoid64s(out.f64, a.f64)
+			default:
+				sigmoid32s(out.f32, a.f32)
+			}
+		}
+	})
 	// σ(a) is NaN only for NaN logits: the sum of p·0 finds one without a branch per entry.
 	nan := 0.0
 	if a.dt == tensor.Float64 {

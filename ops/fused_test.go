@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas/gonum"
@@ -370,8 +371,26 @@ func TestSoftplusSumB01(t *testing.T) {
 
 // TestSigmoidBernoulliSameDraws: SigmoidBernoulli(a, src) and Bernoulli(Sigmoid(a), src) draw
 // identical samples from equal seeds, run after run, for PCG (the devirtualised path) and
-// another Source.
+// another Source, on one CPU and on several (the uniforms and σ(a) are computed concurrently).
 func TestSigmoidBernoulliSameDraws(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2} {
+		runtime.GOMAXPROCS(procs)
+		sigmoidBernoulliSameDraws(t)
+	}
+	// NaN logits: a DomainError, not a panic or a silent sample.
+	g := G.NewGraph()
+	a := G.NewVector(g, tensor.Float64, G.WithShape(3), G.WithName("a"), G.WithValue(valueOf(tensor.Float64, tensor.Shape{3}, []float64{0, math.NaN(), 1})))
+	s := G.Must(SigmoidBernoulli(a, rand.NewPCG(1, 1)))
+	m := newMachine(t, g, s)
+	var de *DomainError
+	if err := m.run(nil); !errors.As(Transparent(err), &de) || de.Index != 1 {
+		t.Fatalf("NaN logit: error %v, want a DomainError at index 1", err)
+	}
+}
+
+func sigmoidBernoulliSameDraws(t *testing.T) {
+	t.Helper()
 	for _, dt := range floatDtypes {
 		for _, newSrc := range []func() rand.Source{
 			func() rand.Source { return rand.NewPCG(21, 22) },
@@ -402,15 +421,6 @@ func TestSigmoidBernoulliSameDraws(t *testing.T) {
 				t.Fatalf("%v: degenerate samples (%v ones)", dt, ones)
 			}
 		}
-	}
-	// NaN logits: a DomainError, not a panic or a silent sample.
-	g := G.NewGraph()
-	a := G.NewVector(g, tensor.Float64, G.WithShape(3), G.WithName("a"), G.WithValue(valueOf(tensor.Float64, tensor.Shape{3}, []float64{0, math.NaN(), 1})))
-	s := G.Must(SigmoidBernoulli(a, rand.NewPCG(1, 1)))
-	m := newMachine(t, g, s)
-	var de *DomainError
-	if err := m.run(nil); !errors.As(Transparent(err), &de) || de.Index != 1 {
-		t.Fatalf("NaN logit: error %v, want a DomainError at index 1", err)
 	}
 }
 

@@ -2,12 +2,12 @@ package ops
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 	"unsafe"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/ebm-go/ebm/internal/parallel"
 )
 
 // flat is a contiguous, row-major view of the float data of a Gorgonia Value: exactly one of f64
@@ -168,32 +168,14 @@ func overlaps(a, b flat) bool {
 	return a0 < a1 && b0 < b1 && a0 < b1 && b0 < a1
 }
 
-// parallelGrain is the least number of elements given to one goroutine by parallelFor. A
-// softplus of 8192 float64s takes ≈ 200 µs, far above the ≈ 1 µs cost of a goroutine.
-const parallelGrain = 8192
-
-// workers returns the number of goroutines parallelFor uses for n elements.
-func workers(n int) int { return min(runtime.GOMAXPROCS(0), n/parallelGrain) }
+// parallelGrain is the least number of elements given to one goroutine by parallelFor: a
+// sigmoid of 2048 float32s takes a few µs, above the ≈ 1 µs a spinning helper needs to start.
+const parallelGrain = 2048
 
 // parallelFor calls f on disjoint chunks [lo, hi) covering [0, n), concurrently on up to
-// GOMAXPROCS goroutines when n is large, and returns when all calls have returned. Only
-// deterministic element-wise kernels use it (sampling stays sequential so the draw order is
-// fixed).
+// GOMAXPROCS goroutines (package parallel) when n is large, and returns when all calls have
+// returned. Only deterministic element-wise kernels use it (sampling draws its uniforms in one
+// sequence, so the draw order is fixed).
 func parallelFor(n int, f func(lo, hi int)) {
-	w := workers(n)
-	if w <= 1 {
-		f(0, n)
-		return
-	}
-	chunk := (n + w - 1) / w
-	var wg sync.WaitGroup
-	for lo := chunk; lo < n; lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(lo+chunk, n))
-	}
-	f(0, chunk)
-	wg.Wait()
+	parallel.For(n, n/parallelGrain, f)
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/ebm-go/ebm/datasets"
 	"github.com/ebm-go/ebm/graph"
+	"github.com/ebm-go/ebm/internal/parallel"
+	"github.com/ebm-go/ebm/ops"
 )
 
 // EpochRecord is what Train records after every epoch. Monitoring values are computed on the first
@@ -149,7 +151,7 @@ func NewTrainer(m Model, n int, s Settings) (*Trainer, error) {
 		return nil, errors.Wrap(err, "optim: symbolic gradient of the CD cost")
 	}
 	roots = append(roots, grads...)
-	t.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(t.params...))
+	t.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(t.params...), G.WithEngine(ops.Engine()))
 	for _, p := range t.params {
 		pv, ok := p.Value().(*tensor.Dense)
 		if !ok {
@@ -674,21 +676,9 @@ func firstNonFinite[T float32 | float64](th, g []T, decay T) int {
 	return -1
 }
 
-// split calls f on [0, n) in two halves on two goroutines when n is large and GOMAXPROCS
-// allows, else once.
-func split(n int, f func(lo, hi int)) {
-	if n < 1<<16 || runtime.GOMAXPROCS(0) < 2 {
-		f(0, n)
-		return
-	}
-	done := make(chan struct{})
-	go func() {
-		f(n/2, n)
-		close(done)
-	}()
-	f(0, n/2)
-	<-done
-}
+// split calls f on [0, n) in chunks of at least 16,384 entries shared among the CPUs (package
+// parallel), or once when n is smaller.
+func split(n int, f func(lo, hi int)) { parallel.For(n, n>>14, f) }
 
 func (t *Trainer) monitorEpoch(rec *EpochRecord, data *tensor.Dense) error {
 	if t.eval == nil {
