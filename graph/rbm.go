@@ -226,7 +226,9 @@ func rowSum(x *G.Node) (*G.Node, error) {
 //	F(v) = -log Σ_h exp(-E(v,h)) = -bᵀv - Σ_j softplus(c_j + (vW)_j),
 //
 // shape (batch), in nats. Softplus is computed exactly (ops.Softplus), so F stays finite and
-// accurate for pre-activations of any size, in float32 too.
+// accurate for pre-activations of any size, in float32 too. The fused form (p.Unfused false) is
+// built from ops.Affine, ops.SoftplusSum and ops.MatVec; the unfused one from Gorgonia's Mul and
+// BroadcastAdd with ops.Softplus.
 func FreeEnergy(p RBM, v *G.Node) (*G.Node, error) {
 	a, err := HiddenLogits(p, v)
 	if err != nil {
@@ -244,7 +246,12 @@ func FreeEnergy(p RBM, v *G.Node) (*G.Node, error) {
 	} else if hidden, err = ops.SoftplusSum(a); err != nil {
 		return nil, err
 	}
-	vb, err := G.Mul(v, p.B)
+	var vb *G.Node
+	if p.Unfused {
+		vb, err = G.Mul(v, p.B)
+	} else {
+		vb, err = ops.MatVec(v, p.B)
+	}
 	if err != nil {
 		return nil, errors.Wrap(err, "graph: vb")
 	}

@@ -70,11 +70,11 @@ func addInPlace(dst, src *tensor.Dense) {
 	one := []int32{0}
 	if dst.Dtype() == tensor.Float64 {
 		d, s := dst.Float64s(), src.Float64s()
-		parallelRange(len(d), len(d)/4, func(lo, hi int) { gatherRows64(d[lo:hi], s[lo:hi], 0, one, nil) })
+		parallelFor(len(d), func(lo, hi int) { gatherRows64(d[lo:hi], s[lo:hi], 0, one, nil) })
 		return
 	}
 	d, s := dst.Float32s(), src.Float32s()
-	parallelRange(len(d), len(d)/4, func(lo, hi int) { gatherRows32(d[lo:hi], s[lo:hi], 0, one, nil) })
+	parallelFor(len(d), func(lo, hi int) { gatherRows32(d[lo:hi], s[lo:hi], 0, one, nil) })
 }
 
 func copyDense(dst, src *tensor.Dense) {

@@ -14,8 +14,10 @@
 package parallel
 
 import (
+	"context"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -71,7 +73,10 @@ func start() {
 	}
 }
 
+// helper runs chunks of the current job. Its samples in a CPU profile carry the label g=helper
+// (go tool pprof -tagignore g=helper shows the calling goroutine alone).
 func helper() {
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("g", "helper")))
 	for {
 		deadline := time.Now().Add(SpinTime)
 		for spins := 1; ; spins++ {
@@ -114,14 +119,17 @@ func Workers() int {
 // GOMAXPROCS = 1, or another For already in flight mean one call f(0, n) on the caller's
 // goroutine, so f must handle any range.
 func For(n, chunks int, f func(lo, hi int)) {
-	w := min(Workers(), chunks, n)
-	if w <= 1 || !busy.TryLock() {
+	// Up to 4 chunks per worker: chunks are claimed as they come, so a helper that starts late
+	// takes a smaller share instead of leaving the caller waiting.
+	workers := Workers()
+	c := min(chunks, n, 4*workers)
+	if workers <= 1 || c <= 1 || !busy.TryLock() {
 		f(0, n)
 		return
 	}
 	defer busy.Unlock()
-	j := &job{f: f, n: n, chunks: w}
-	j.left.Store(int64(w))
+	j := &job{f: f, n: n, chunks: c}
+	j.left.Store(int64(c))
 	current.Store(j)
 	for p := parked.Load(); p > 0; p-- {
 		select {
