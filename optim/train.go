@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -639,15 +639,15 @@ func stepFinite[T float32 | float64](th, g, v []T, lr, mom, decay T) bool {
 	return acc == 0
 }
 
-// stepFiniteSplit is stepFinite over two halves on two goroutines for large tensors.
+// stepFiniteSplit is stepFinite over chunks shared among the CPUs (split).
 func stepFiniteSplit[T float32 | float64](th, g, v []T, lr, mom, decay T) bool {
-	var ok [2]bool
-	n := len(th)
-	if n < 1<<16 || runtime.GOMAXPROCS(0) < 2 {
-		return stepFinite(th, g, v, lr, mom, decay)
-	}
-	split(n, func(lo, hi int) { ok[min(lo, 1)] = stepFinite(th[lo:hi], g[lo:hi], v[lo:hi], lr, mom, decay) })
-	return ok[0] && ok[1]
+	var bad atomic.Bool
+	split(len(th), func(lo, hi int) {
+		if !stepFinite(th[lo:hi], g[lo:hi], v[lo:hi], lr, mom, decay) {
+			bad.Store(true)
+		}
+	})
+	return !bad.Load()
 }
 
 // badStep describes the first entry whose update is not finite (stepFinite has failed).
