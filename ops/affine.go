@@ -177,7 +177,7 @@ func (op *affineOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		return nil, fmt.Errorf("ops: %s: SymDiff wants 3 inputs, got %d", op.name(), len(inputs))
 	}
 	x, w := inputs[0], inputs[1]
-	dc, err := G.Sum(grad, 0)
+	dc, err := G.ApplyOp(&colSumOp{}, grad)
 	if err != nil {
 		return nil, fmt.Errorf("ops: %s: SymDiff dc: %w", op.name(), err)
 	}

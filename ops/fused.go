@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -129,22 +130,28 @@ func (op *sigmoidBernoulliOp) Do(inputs ...G.Value) (G.Value, error) {
 		}
 	})
 	// σ(a) is NaN only for NaN logits: the sum of p·0 finds one without a branch per entry.
-	nan := 0.0
-	if a.dt == tensor.Float64 {
-		o := out.f64[:n]
-		for i, p := range o {
-			nan += p * 0
-			o[i] = float64(int64(math.Float64bits(u[i]-p) >> 63))
+	var sawNaN atomic.Bool
+	parallelFor(n, func(lo, hi int) {
+		nan := 0.0
+		if a.dt == tensor.Float64 {
+			o := out.f64[lo:hi]
+			for i, p := range o {
+				nan += p * 0
+				o[i] = float64(int64(math.Float64bits(u[lo+i]-p) >> 63))
+			}
+		} else {
+			o := out.f32[lo:hi]
+			for i, p32 := range o {
+				p := float64(p32)
+				nan += p * 0
+				o[i] = float32(int64(math.Float64bits(u[lo+i]-p) >> 63))
+			}
 		}
-	} else {
-		o := out.f32[:n]
-		for i, p32 := range o {
-			p := float64(p32)
-			nan += p * 0
-			o[i] = float32(int64(math.Float64bits(u[i]-p) >> 63))
+		if nan != 0 {
+			sawNaN.Store(true)
 		}
-	}
-	if nan != 0 {
+	})
+	if sawNaN.Load() {
 		for i := range n {
 			if p := a.at(i); p != p {
 				return nil, newDomainError(op.String(), "σ(a)", a.shape, i, math.NaN(), "[0, 1]")
