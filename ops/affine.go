@@ -140,16 +140,16 @@ func (op *affineOp) Do(inputs ...G.Value) (G.Value, error) {
 // affine sets out (rows, m) = x (rows, k) · w + c, where w is (k, m), or (m, k) and used
 // transposed when trans is set (wt is the scratch buffer for wᵀ, returned for reuse).
 func affine[T number](out, x, w, c []T, rows, k, m int, trans bool, s *sparse[T], wt []T) []T {
-	switch cfg := denseFor(x); {
+	// The compressed view counts x's non-zeros, which decides between a GEMM and the gathers.
+	s.rowsOf(x, rows, k)
+	switch cfg := denseFor(s.nnz, len(x)); {
 	case cfg != nil:
 		gemm(cfg, false, trans, rows, m, k, x, w, out)
 	case trans:
 		wt = resize(wt, k*m)
 		transpose(wt, w, m, k)
-		w = wt
-		fallthrough
+		gatherProduct(out, s, rows, k, wt, m)
 	default:
-		s.rowsOf(x, rows, k)
 		gatherProduct(out, s, rows, k, w, m)
 	}
 	for r := range rows {
@@ -269,11 +269,11 @@ func (op *outerOp) Do(inputs ...G.Value) (G.Value, error) {
 
 // outer sets out (k, m) = xᵀ·g for x (rows, k), g (rows, m).
 func outer[T number](out, x, g []T, rows, k, m int, rv, s *sparse[T], count []int32) []int32 {
-	if cfg := denseFor(x); cfg != nil {
+	rv.rowsOf(x, rows, k)
+	if cfg := denseFor(rv.nnz, len(x)); cfg != nil {
 		gemm(cfg, true, false, k, m, rows, x, g, out)
 		return count
 	}
-	rv.rowsOf(x, rows, k)
 	count = s.colsOf(rv, rows, k, count)
 	outerProduct(out, s, rows, k, g, m)
 	return count

@@ -48,20 +48,11 @@ func SetGEMM(impl GEMM, minDensity float64) error {
 // cores are shared (its threads spin).
 const DefaultMinDensity = 0.5
 
-// denseFor returns the installed GEMM if x is dense enough to use it, else nil.
-func denseFor[T number](x []T) *denseConfig {
+// denseFor returns the installed GEMM if an operand with nnz non-zeros among n entries is dense
+// enough to use it, else nil.
+func denseFor(nnz, n int) *denseConfig {
 	cfg := denseGEMM.Load()
-	if cfg == nil || len(x) == 0 {
-		return nil
-	}
-	need := int(cfg.minDensity * float64(len(x)))
-	nnz := 0
-	for _, v := range x {
-		if v != 0 {
-			nnz++
-		}
-	}
-	if nnz < need {
+	if cfg == nil || n == 0 || float64(nnz) < cfg.minDensity*float64(n) {
 		return nil
 	}
 	return cfg
