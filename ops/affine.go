@@ -148,9 +148,11 @@ func affine[T number](out, x, w, c []T, rows, k, m int, trans bool, s *sparse[T]
 	case trans:
 		wt = resize(wt, k*m)
 		transpose(wt, w, m, k)
-		gatherProduct(out, s, rows, k, wt, m)
+		gatherProduct(out, s, rows, k, wt, m, c)
+		return wt
 	default:
-		gatherProduct(out, s, rows, k, w, m)
+		gatherProduct(out, s, rows, k, w, m, c)
+		return wt
 	}
 	for r := range rows {
 		o := out[r*m : (r+1)*m]

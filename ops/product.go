@@ -278,10 +278,11 @@ func blockCols[T number]() int {
 
 // gatherProduct sets out (rows, m), row stride m, to s·mat where s is the compressed-row view
 // of a (rows, k) matrix and mat is (k, m) with row stride m: out[r, :] = Σ s[r, i]·mat[i, :],
-// summed in increasing i. The column blocks are shared among up to GOMAXPROCS goroutines when
-// the product is large enough to pay for them.
-func gatherProduct[T number](out []T, s *sparse[T], rows, k int, mat []T, m int) {
-	if len(out) < rows*m || len(mat) < k*m || len(s.start) < rows+1 {
+// summed in increasing i, then bias[:m] added when bias is not nil (out = s·mat + 1 biasᵀ,
+// the sum rounded before the bias is added). The column blocks are shared among up to
+// GOMAXPROCS goroutines when the product is large enough to pay for them.
+func gatherProduct[T number](out []T, s *sparse[T], rows, k int, mat []T, m int, bias []T) {
+	if len(out) < rows*m || len(mat) < k*m || len(s.start) < rows+1 || (bias != nil && len(bias) < m) {
 		panic("ops: gatherProduct: operands too short")
 	}
 	cb := blockCols[T]()
@@ -294,6 +295,11 @@ func gatherProduct[T number](out []T, s *sparse[T], rows, k int, mat []T, m int)
 				clear(dst)
 				idx, val := s.row(r)
 				gatherAdd(dst, mat[c0:], m, idx, val)
+				if bias != nil {
+					for j, cj := range bias[c0:c1] {
+						dst[j] += cj
+					}
+				}
 			}
 		}
 	}
