@@ -61,9 +61,10 @@ type Trainer struct {
 	chainSet bool
 
 	// Per parameter, set once by NewTrainer: value, gradient (read each step) and weight decay.
-	values []*tensor.Dense
-	grads  []*tensor.Dense
-	decay  []float64
+	values    []*tensor.Dense
+	grads     []*tensor.Dense
+	gradNodes G.Nodes
+	decay     []float64
 	// clipMargin keeps a clipped step's norm at most ClipNorm after rounding.
 	clipMargin float64
 
@@ -151,7 +152,10 @@ func NewTrainer(m Model, n int, s Settings) (*Trainer, error) {
 		return nil, errors.Wrap(err, "optim: symbolic gradient of the CD cost")
 	}
 	roots = append(roots, grads...)
-	t.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.BindDualValues(t.params...), G.WithEngine(ops.Engine()))
+	// The gradients are read from the gradient nodes after each run (no dual values: binding
+	// them would make the machine add every gradient into an accumulator, one more pass over W).
+	t.gradNodes = grads
+	t.vm = G.NewTapeMachine(g.SubgraphRoots(roots...), G.WithEngine(ops.Engine()))
 	for _, p := range t.params {
 		pv, ok := p.Value().(*tensor.Dense)
 		if !ok {
@@ -393,13 +397,13 @@ func (t *Trainer) step(lr, mom float64) (float64, bool, error) {
 		return cost, false, fmt.Errorf("CD cost is %v (non-finite)%s: lower the learning rate, check the data scale, or use Gaussian visible units for real-valued data", cost, t.nonFiniteParams())
 	}
 	for i, p := range t.params {
-		gv, err := p.Grad()
-		if err != nil {
-			return cost, false, errors.Wrapf(err, "reading the gradient of %s", p.Name())
+		grad, ok := t.gradNodes[i].Value().(*tensor.Dense)
+		if !ok || grad.Shape().TotalSize() != t.values[i].Shape().TotalSize() || grad.RequiresIterator() {
+			return cost, false, fmt.Errorf("gradient of %s is not a plain dense tensor of its shape", p.Name())
 		}
-		grad, ok := gv.(*tensor.Dense)
-		if !ok {
-			return cost, false, fmt.Errorf("gradient of %s is not a dense tensor", p.Name())
+		if t.aliasesState(grad) {
+			// The update clears the gradient it reads; never let it clear data or parameters.
+			grad = grad.Clone().(*tensor.Dense)
 		}
 		t.grads[i] = grad
 	}
@@ -431,16 +435,25 @@ func (t *Trainer) step(lr, mom float64) (float64, bool, error) {
 	return cost, clipped, nil
 }
 
-// zeroGrads clears the accumulated gradients after a failed step.
-func (t *Trainer) zeroGrads() {
-	for _, p := range t.params {
-		if gv, err := p.Grad(); err == nil {
-			if g, ok := gv.(*tensor.Dense); ok {
-				g.Zero()
-			}
+// aliasesState reports whether g shares memory with the minibatch, the persistent chains, a
+// parameter or a velocity (a gradient node whose value is one of its inputs).
+func (t *Trainer) aliasesState(g *tensor.Dense) bool {
+	p := g.Uintptr()
+	same := func(x *tensor.Dense) bool { return x != nil && x.Uintptr() == p }
+	if same(t.v0In) || same(t.chainIn) {
+		return true
+	}
+	for i := range t.values {
+		if same(t.values[i]) || same(t.vel[i]) {
+			return true
 		}
 	}
+	return false
 }
+
+// zeroGrads is a no-op kept for the callers: the gradients are recomputed from scratch by every
+// run of the machine (nothing accumulates between steps).
+func (t *Trainer) zeroGrads() {}
 
 // gradNorm is the Euclidean norm of g + λθ over all parameters together (the vector the update
 // scales by the learning rate), computed in float64 with rescaling when the plain sum of squares
