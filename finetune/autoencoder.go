@@ -47,6 +47,9 @@ func UnrollAutoencoder(d *models.DBN, code *models.GaussianHiddenRBM) (*Autoenco
 		if err := d.Check(); err != nil {
 			return nil, errors.Wrap(err, "finetune")
 		}
+		if d.Gaussian != nil {
+			return nil, errors.New("finetune: UnrollAutoencoder: a DBN with a Gaussian visible layer needs a linear-output decoder, which Autoencoder does not have; unroll a Bernoulli stack")
+		}
 		for _, m := range d.Layers {
 			stack = append(stack, rbm{m.W, m.B, m.C})
 		}

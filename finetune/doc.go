@@ -5,8 +5,10 @@
 // FromDBN unrolls a models.DBN into a Network: one sigmoid layer per RBM, initialised with copies
 // of its weights W and hidden biases C (the visible biases are not used), plus a softmax output
 // layer with small seeded random weights. Before training, the network's top hidden layer equals
-// the DBN's up-pass bit for bit (both use graph.HiddenProbs). The Network owns its tensors, so
-// fine-tuning never changes the DBN.
+// the DBN's up-pass bit for bit (both use graph.HiddenProbs); with a Gaussian visible layer
+// (models.NewGaussianDBN) its 1/σ is folded into the first weights and the match is to rounding.
+// Train can drop units (Settings.Dropout, Srivastava et al. 2014). The Network owns its tensors,
+// so fine-tuning never changes the DBN.
 //
 // Train builds a new Gorgonia graph, x (batch, n_0) → σ layers → logits → cost
 //

@@ -41,6 +41,12 @@ type Network struct {
 // C of d.Layers[l] (the visible biases are not used), and a softmax layer of the given number of
 // classes (≥ 2) is added on top with weights drawn from N(0, OutputStd²) with src (row-major) and
 // zero biases. The Network shares no memory with d, so training it leaves d unchanged.
+//
+// A Gaussian bottom layer (d.Gaussian) becomes the first hidden layer with the 1/σ of its
+// recognition pass σ(c + (v/σ)W) folded into the weights, W'_ij = W_ij/σ_i, so the network stays a
+// plain sigmoid stack and its first layer computes p(h_1 = 1 | v) for real-valued v (equal to the
+// DBN's up-pass up to rounding, not bit for bit: v(W/σ) rounds differently from (v/σ)W). σ is
+// then no longer a parameter: fine-tuning trains W' and c.
 func FromDBN(d *models.DBN, classes int, src rand.Source) (*Network, error) {
 	if d == nil {
 		return nil, errors.New("finetune: nil DBN")
@@ -55,6 +61,16 @@ func FromDBN(d *models.DBN, classes int, src rand.Source) (*Network, error) {
 		return nil, errors.New("finetune: nil rand.Source for the output layer")
 	}
 	n := &Network{}
+	if g := d.Gaussian; g != nil {
+		nv, nh := g.NumVisible(), g.NumHidden()
+		w, sigma := append([]float64(nil), floats(g.W)...), g.Sigma()
+		for i := 0; i < nv; i++ {
+			for j := 0; j < nh; j++ {
+				w[i*nh+j] /= sigma[i]
+			}
+		}
+		n.Hidden = append(n.Hidden, Layer{W: newDense(d.Dtype(), w, nv, nh), C: g.C.Clone().(*tensor.Dense)})
+	}
 	for _, m := range d.Layers {
 		n.Hidden = append(n.Hidden, Layer{W: m.W.Clone().(*tensor.Dense), C: m.C.Clone().(*tensor.Dense)})
 	}
@@ -416,7 +432,8 @@ func (n *Network) chunks(x *tensor.Dense, f func(start, rows int, top, logits *t
 }
 
 // Features returns the top hidden layer h_L (N, n_L) for x (N, n_0), in the network's dtype. For a
-// network fresh from FromDBN it equals the DBN's up-pass, d.Features(x), bit for bit.
+// network fresh from FromDBN it equals the DBN's up-pass, d.Features(x), bit for bit (to rounding
+// for a DBN with a Gaussian bottom layer; see FromDBN).
 func (n *Network) Features(x *tensor.Dense) (*tensor.Dense, error) {
 	return n.collect(x, func(top, _ *tensor.Dense) *tensor.Dense { return top })
 }

@@ -25,7 +25,18 @@ import (
 //
 // The layers are the DBN's own values: pretraining (package pretrain) trains them in place;
 // fine-tuning (package finetune) copies them. All layers have one dtype, Float32 or Float64.
+//
+// For real-valued data the bottom layer can be a Gaussian–Bernoulli RBM (Hinton & Salakhutdinov
+// 2006, "Reducing the dimensionality of data with neural networks", Science 313): when Gaussian is
+// not nil it is layer 0, from the n_0 real-valued visible units to n_1 binary hidden units, and
+// Layers[l] is layer l+1 (W (n_{l+1}, n_{l+2})). Its recognition pass is p(h_1 = 1 | v) =
+// σ(c + (v/σ)W) and its generative pass ends in the Gaussian mean E[v | h_1] = b + σ⊙(h_1 Wᵀ).
+// Such a DBN needs at least one Bernoulli layer above the Gaussian one (a lone GaussianRBM is
+// not a stack); NewGaussianDBN builds one.
 type DBN struct {
+	// Gaussian is the optional Gaussian–Bernoulli bottom layer (nil for a Bernoulli DBN).
+	Gaussian *GaussianRBM
+	// Layers are the Bernoulli–Bernoulli RBMs, bottom first (above Gaussian when it is set).
 	Layers []*RBM
 }
 
@@ -58,6 +69,36 @@ func NewDBN(sizes []int, dt tensor.Dtype, src rand.Source) (*DBN, error) {
 	return d, nil
 }
 
+// NewGaussianDBN returns a DBN for real-valued data whose bottom layer is a Gaussian–Bernoulli
+// RBM NewGaussianRBM(sizes[0], sizes[1], dt, src) (σ = 1, fixed: standardise the data) and whose
+// layers above are NewRBM(sizes[l], sizes[l+1], dt, src), l ≥ 1. It needs at least three sizes
+// (for two, use a GaussianRBM), each ≥ 1. Weights come from src layer after layer, row-major.
+func NewGaussianDBN(sizes []int, dt tensor.Dtype, src rand.Source) (*DBN, error) {
+	if len(sizes) < 3 {
+		return nil, fmt.Errorf("models: a Gaussian DBN needs at least three layer sizes (visible, the Gaussian layer's hidden units, one Bernoulli layer above), got %v; for a single layer use NewGaussianRBM", sizes)
+	}
+	for i, n := range sizes {
+		if n < 1 {
+			return nil, fmt.Errorf("models: DBN layer %d has %d units; sizes must be ≥ 1 (got %v)", i, n, sizes)
+		}
+	}
+	if err := checkDtype(dt); err != nil {
+		return nil, err
+	}
+	if src == nil {
+		return nil, errors.New("models: nil rand.Source for the initial weights")
+	}
+	g, err := NewGaussianRBM(sizes[0], sizes[1], dt, src)
+	if err != nil {
+		return nil, err
+	}
+	up, err := NewDBN(sizes[1:], dt, src)
+	if err != nil {
+		return nil, err
+	}
+	return &DBN{Gaussian: g, Layers: up.Layers}, nil
+}
+
 // NewDBNFromLayers stacks existing RBMs (not copied), bottom first, after checking that each
 // layer's hidden count equals the next layer's visible count and that all share one dtype.
 func NewDBNFromLayers(layers []*RBM) (*DBN, error) {
@@ -68,51 +109,82 @@ func NewDBNFromLayers(layers []*RBM) (*DBN, error) {
 	return d, nil
 }
 
-// Check reports whether the DBN has at least one layer, every layer passes RBM.Check, the layer
-// sizes chain (hidden units of layer l = visible units of layer l+1) and all layers share a dtype.
+// Check reports whether the DBN has at least one layer (at least one Bernoulli layer above a
+// Gaussian bottom), every layer passes RBM.Check (GaussianRBM.Check for the Gaussian layer), the
+// layer sizes chain (hidden units of layer l = visible units of layer l+1) and all layers share a
+// dtype. Layers are numbered from 0 at the bottom, the Gaussian layer included.
 func (d *DBN) Check() error {
-	if d == nil || len(d.Layers) == 0 {
+	if d == nil || (len(d.Layers) == 0 && d.Gaussian == nil) {
 		return errors.New("models: DBN has no layers")
+	}
+	off := 0
+	if d.Gaussian != nil {
+		off = 1
+		if err := d.Gaussian.Check(); err != nil {
+			return errors.Wrap(err, "models: DBN layer 0 (Gaussian)")
+		}
+		if len(d.Layers) == 0 {
+			return errors.New("models: DBN has a Gaussian bottom layer but no Bernoulli layer above it; use a GaussianRBM for a single layer")
+		}
 	}
 	for l, m := range d.Layers {
 		if m == nil {
-			return fmt.Errorf("models: DBN layer %d is nil", l)
+			return fmt.Errorf("models: DBN layer %d is nil", l+off)
 		}
 		if err := m.Check(); err != nil {
-			return errors.Wrapf(err, "models: DBN layer %d", l)
+			return errors.Wrapf(err, "models: DBN layer %d", l+off)
 		}
-		if l == 0 {
+		var prevHidden int
+		var prevDtype tensor.Dtype
+		switch {
+		case l > 0:
+			prevHidden, prevDtype = d.Layers[l-1].NumHidden(), d.Layers[l-1].Dtype()
+		case d.Gaussian != nil:
+			prevHidden, prevDtype = d.Gaussian.NumHidden(), d.Gaussian.Dtype()
+		default:
 			continue
 		}
-		prev := d.Layers[l-1]
-		if prev.NumHidden() != m.NumVisible() {
-			return fmt.Errorf("models: DBN layer %d has %d hidden units but layer %d has %d visible units", l-1, prev.NumHidden(), l, m.NumVisible())
+		if prevHidden != m.NumVisible() {
+			return fmt.Errorf("models: DBN layer %d has %d hidden units but layer %d has %d visible units", l+off-1, prevHidden, l+off, m.NumVisible())
 		}
-		if !prev.Dtype().Eq(m.Dtype()) {
-			return fmt.Errorf("models: DBN layer %d has dtype %v but layer %d has %v", l-1, prev.Dtype(), l, m.Dtype())
+		if !prevDtype.Eq(m.Dtype()) {
+			return fmt.Errorf("models: DBN layer %d has dtype %v but layer %d has %v", l+off-1, prevDtype, l+off, m.Dtype())
 		}
 	}
 	return nil
 }
 
-// NumLayers is the number of RBMs, L.
-func (d *DBN) NumLayers() int { return len(d.Layers) }
+// NumLayers is the number of RBMs, L, the Gaussian bottom layer included.
+func (d *DBN) NumLayers() int {
+	if d.Gaussian != nil {
+		return len(d.Layers) + 1
+	}
+	return len(d.Layers)
+}
 
 // Dtype is the layers' dtype.
 func (d *DBN) Dtype() tensor.Dtype { return d.Layers[0].Dtype() }
 
-// NumVisible is the number of visible units n_0.
-func (d *DBN) NumVisible() int { return d.Layers[0].NumVisible() }
+// NumVisible is the number of visible units n_0 (real-valued for a Gaussian bottom layer).
+func (d *DBN) NumVisible() int {
+	if d.Gaussian != nil {
+		return d.Gaussian.NumVisible()
+	}
+	return d.Layers[0].NumVisible()
+}
 
 // NumHidden is the number of units in the top hidden layer n_L.
 func (d *DBN) NumHidden() int { return d.Top().NumHidden() }
 
-// Top is the top RBM, Layers[L-1]: the undirected associative memory.
+// Top is the top RBM, the last of Layers: the undirected associative memory.
 func (d *DBN) Top() *RBM { return d.Layers[len(d.Layers)-1] }
 
 // Sizes returns the layer sizes n_0, …, n_L.
 func (d *DBN) Sizes() []int {
 	s := []int{d.NumVisible()}
+	if d.Gaussian != nil {
+		s = append(s, d.Gaussian.NumHidden())
+	}
 	for _, m := range d.Layers {
 		s = append(s, m.NumHidden())
 	}
@@ -120,10 +192,14 @@ func (d *DBN) Sizes() []int {
 }
 
 // CheckData verifies that x is a non-empty (N, n_0) matrix of the DBN's dtype with values in
-// [0,1] (the bottom layer's Bernoulli visible units); see RBM.CheckData.
+// [0,1] (the bottom layer's Bernoulli visible units; see RBM.CheckData), or with any finite real
+// values when the bottom layer is Gaussian (GaussianRBM.CheckData).
 func (d *DBN) CheckData(x *tensor.Dense) error {
 	if err := d.Check(); err != nil {
 		return err
+	}
+	if d.Gaussian != nil {
+		return d.Gaussian.CheckData(x)
 	}
 	return d.Layers[0].CheckData(x)
 }
@@ -134,6 +210,15 @@ func (d *DBN) Clone() (*DBN, error) {
 		return nil, err
 	}
 	out := &DBN{}
+	if g := d.Gaussian; g != nil {
+		out.Gaussian = &GaussianRBM{
+			W: g.W.Clone().(*tensor.Dense), B: g.B.Clone().(*tensor.Dense), C: g.C.Clone().(*tensor.Dense),
+			LogSigma: g.LogSigma.Clone().(*tensor.Dense), LearnSigma: g.LearnSigma, name: uniqueName("grbm"),
+		}
+		if s := g.Standardizer; s != nil {
+			out.Gaussian.Standardizer = &datasets.Standardizer{Mean: append([]float64(nil), s.Mean...), Std: append([]float64(nil), s.Std...)}
+		}
+	}
 	for _, m := range d.Layers {
 		c, err := NewRBMFromParams(m.W.Clone().(*tensor.Dense), m.B.Clone().(*tensor.Dense), m.C.Clone().(*tensor.Dense))
 		if err != nil {
@@ -147,15 +232,29 @@ func (d *DBN) Clone() (*DBN, error) {
 // UpPass returns the recognition (bottom-up) pass of v (N, n_0): L tensors, the l-th of shape
 // (N, n_{l+1}) holding p(h_{l+1} = 1 | h_l) = σ(c_{l+1} + h_l W_{l+1}) with h_0 = v and each h_l
 // the previous layer's probabilities (mean-field, no sampling). Each layer is computed exactly as
-// RBM.HiddenProbs computes it. v must have values in [0,1].
+// RBM.HiddenProbs computes it, the Gaussian bottom layer as GaussianRBM.HiddenProbs does,
+// σ(c_1 + (v/σ)W_1). v must have values in [0,1], or be finite reals for a Gaussian bottom.
 func (d *DBN) UpPass(v *tensor.Dense) ([]*tensor.Dense, error) {
 	if err := d.CheckData(v); err != nil {
 		return nil, err
 	}
+	return d.up(v, d.NumLayers())
+}
+
+// up passes x (already checked) through the bottom n layers and returns their probabilities.
+func (d *DBN) up(x *tensor.Dense, n int) ([]*tensor.Dense, error) {
 	var out []*tensor.Dense
-	x := v
-	for l, m := range d.Layers {
-		h, err := m.HiddenProbs(x)
+	for l := 0; l < n; l++ {
+		var h *tensor.Dense
+		var err error
+		switch {
+		case d.Gaussian == nil:
+			h, err = d.Layers[l].HiddenProbs(x)
+		case l == 0:
+			h, err = d.Gaussian.HiddenProbs(x)
+		default:
+			h, err = d.Layers[l-1].HiddenProbs(x)
+		}
 		if err != nil {
 			return nil, errors.Wrapf(err, "models: DBN up-pass, layer %d", l)
 		}
@@ -178,8 +277,10 @@ func (d *DBN) Features(v *tensor.Dense) (*tensor.Dense, error) {
 // DownPass runs the directed generative layers from states x (N, n_{L-1}) of the top RBM's visible
 // layer down to the data: for l = L-1, …, 1 it computes p(h_{l-1} = 1 | h_l) = σ(b_l + h_l W_lᵀ)
 // with layer l-1's weights and visible biases and samples h_{l-1} from it (drawing from src),
-// except at the bottom, where it returns the probabilities p(v = 1 | h_1) (N, n_0). With a single
-// layer there is nothing to pass down and DownPass returns a copy of x.
+// except at the bottom, where it returns the probabilities p(v = 1 | h_1) (N, n_0). With a
+// Gaussian bottom layer the bottom step returns instead the Gaussian mean E[v | h_1] = b + σ⊙(h_1
+// W_1ᵀ) (N, n_0), real-valued. With a single Bernoulli layer there is nothing to pass down and
+// DownPass returns a copy of x.
 func (d *DBN) DownPass(x *tensor.Dense, src rand.Source) (*tensor.Dense, error) {
 	if err := d.Check(); err != nil {
 		return nil, err
@@ -188,26 +289,31 @@ func (d *DBN) DownPass(x *tensor.Dense, src rand.Source) (*tensor.Dense, error) 
 	if err := datasets.CheckMatrix("top-layer states", x, top.NumVisible(), d.Dtype()); err != nil {
 		return nil, errors.Wrap(err, "models: DBN down-pass")
 	}
-	if len(d.Layers) == 1 {
+	if len(d.Layers) == 1 && d.Gaussian == nil {
 		return x.Clone().(*tensor.Dense), nil
 	}
 	if src == nil {
 		return nil, errors.New("models: nil rand.Source for the DBN down-pass")
 	}
 	return d.evalChunks(x, func(g *G.ExprGraph, v *G.Node) (*G.Node, error) {
-		for l := len(d.Layers) - 2; ; l-- {
+		for l := len(d.Layers) - 2; l >= 0; l-- {
 			b, err := d.Layers[l].bind(g)
 			if err != nil {
 				return nil, err
 			}
 			p, err := graph.VisibleProbs(b.RBM, v)
-			if err != nil || l == 0 {
+			if err != nil || (l == 0 && d.Gaussian == nil) {
 				return p, err
 			}
 			if v, err = ops.Bernoulli(p, src); err != nil {
 				return nil, err
 			}
 		}
+		b, err := d.Gaussian.bind(g)
+		if err != nil {
+			return nil, err
+		}
+		return b.VisibleMean(v)
 	})
 }
 
@@ -216,8 +322,8 @@ const sampleChunk = 50
 
 // Generate draws from the DBN's generative model: k ≥ 1 steps of block Gibbs sampling in the top
 // RBM starting from its visible states x0 (N, n_{L-1}) (binary, e.g. Top().RandomVisible), then
-// DownPass. The result (N, n_0) holds p(v = 1 | h_1), or the top RBM's visible samples for a
-// one-layer DBN. Every draw comes from src; long chains run in graphs of at most 50 steps.
+// DownPass. The result (N, n_0) holds p(v = 1 | h_1) (the Gaussian mean E[v | h_1] for a Gaussian
+// bottom layer), or the top RBM's visible samples for a one-layer DBN. Every draw comes from src; long chains run in graphs of at most 50 steps.
 func (d *DBN) Generate(x0 *tensor.Dense, k int, src rand.Source) (*tensor.Dense, error) {
 	if err := d.Check(); err != nil {
 		return nil, err
@@ -252,12 +358,10 @@ func (d *DBN) Sample(v0 *tensor.Dense, k int, src rand.Source) (*tensor.Dense, e
 		return nil, errors.New("models: nil rand.Source for DBN sampling")
 	}
 	x := v0
-	for l := 0; l+1 < len(d.Layers); l++ {
-		h, err := d.Layers[l].HiddenProbs(x)
-		if err != nil {
-			return nil, errors.Wrapf(err, "models: DBN up-pass, layer %d", l)
-		}
-		x = h
+	if up, err := d.up(v0, d.NumLayers()-1); err != nil {
+		return nil, err
+	} else if len(up) > 0 {
+		x = up[len(up)-1]
 	}
 	x, err := datasets.Binarize(x, src)
 	if err != nil {

@@ -38,6 +38,9 @@ func TrainAutoencoder(ctx context.Context, d *models.DBN, code *models.GaussianH
 		if err := d.Check(); err != nil {
 			return nil, errors.Wrap(err, "pretrain")
 		}
+		if d.Gaussian != nil {
+			return nil, errors.New("pretrain: TrainAutoencoder: a DBN with a Gaussian visible layer is not supported (the autoencoder's decoder ends in logistic units); use a Bernoulli stack")
+		}
 		if code.NumVisible() != d.NumHidden() || !code.Dtype().Eq(d.Dtype()) {
 			return nil, fmt.Errorf("pretrain: code layer is %d×%d %v; the DBN's top layer has %d %v units", code.NumVisible(), code.NumHidden(), code.Dtype(), d.NumHidden(), d.Dtype())
 		}

@@ -35,7 +35,8 @@ type Settings struct {
 	Layers []Layer
 	// Input draws the binary samples of layers with SampleInput. Required when one sets it.
 	Input rand.Source
-	// Validation is optional held-out data (M, n_0), in the DBN's dtype with values in [0,1]. It is
+	// Validation is optional held-out data (M, n_0), in the DBN's dtype with values in [0,1] (any
+	// finite reals for a Gaussian bottom layer). It is
 	// passed up the stack with the trained layers (probabilities) and becomes the Validation of
 	// every layer whose own Settings.Validation is nil, so each layer reports its free-energy gap.
 	Validation *tensor.Dense
@@ -65,12 +66,19 @@ type LayerRecord struct {
 // sampled, see Layer.SampleInput). d's layers are updated in place; layers above the one being
 // trained are not touched.
 //
+// When d has a Gaussian bottom layer (models.NewGaussianDBN) it is layer 0 and is trained, like a
+// models.GaussianRBM, on the real-valued data (standardise it, or set LearnSigma); its hidden
+// probabilities σ(c + (v/σ)W) feed layer 1. Settings.Layers then counts it: one Layer per layer,
+// d.NumLayers() in all. For the Gaussian layer, SampleInput is an error (real values have no
+// binary samples) and InitVisibleBiases sets b to the column means of the data (the mean of
+// p(v) when W = 0).
+//
 // Errors before anything is trained: a nil or malformed DBN, a settings count different from the
 // DBN's layer count, data or validation data of the wrong shape, dtype or range (values must lie
-// in [0,1]), a layer without Epochs, Shuffle or Chains, SampleInput without Settings.Input. Errors
-// during training (a non-finite cost, a cancelled context, a callback's error) name the layer; the
-// records of the layers finished so far are returned with them, and the layers keep the updates
-// made so far.
+// in [0,1], or be finite for a Gaussian bottom layer), a layer without Epochs, Shuffle or Chains,
+// SampleInput without Settings.Input or on the Gaussian layer. Errors during training (a
+// non-finite cost, a cancelled context, a callback's error) name the layer; the records of the
+// layers finished so far are returned with them, and the layers keep the updates made so far.
 func Train(ctx context.Context, d *models.DBN, data *tensor.Dense, s Settings) ([]LayerRecord, error) {
 	if d == nil {
 		return nil, errors.New("pretrain: nil DBN")
@@ -89,15 +97,64 @@ func Train(ctx context.Context, d *models.DBN, data *tensor.Dense, s Settings) (
 			return nil, errors.Wrap(err, "pretrain: validation data")
 		}
 	}
-	if err := checkLayers(s, layerName, func(l int) int { return d.Layers[l].NumVisible() }, d.Dtype()); err != nil {
+	if d.Gaussian != nil && s.Layers[0].SampleInput {
+		return nil, errors.New("pretrain: layer 0 (Gaussian) has SampleInput set; its real-valued input cannot be sampled as binary")
+	}
+	sizes := d.Sizes()
+	if err := checkLayers(s, layerName, func(l int) int { return sizes[l] }, d.Dtype()); err != nil {
 		return nil, err
 	}
 	return trainLayers(ctx, data, s, func(l int) layerJob {
-		m := d.Layers[l]
-		j := layerJob{model: m, init: m, visible: m.NumVisible(), hidden: m.NumHidden(), estimator: s.Layers[l].Estimator.String()}
-		if l+1 < len(s.Layers) {
-			j.up = m.HiddenProbs
+		var j layerJob
+		if g := d.Gaussian; g != nil && l == 0 {
+			j = layerJob{model: g, init: gaussianBiases{g}, visible: g.NumVisible(), hidden: g.NumHidden(), up: g.HiddenProbs}
+		} else {
+			k := l // index into d.Layers
+			if d.Gaussian != nil {
+				k--
+			}
+			m := d.Layers[k]
+			j = layerJob{model: m, init: m, visible: m.NumVisible(), hidden: m.NumHidden()}
+			if k+1 < len(d.Layers) {
+				j.up = m.HiddenProbs
+			}
 		}
+		j.estimator = s.Layers[l].Estimator.String()
 		return j
 	})
+}
+
+// gaussianBiases gives a Gaussian layer InitVisibleBiases: b_i = the mean of column i of the data.
+type gaussianBiases struct{ m *models.GaussianRBM }
+
+func (g gaussianBiases) InitVisibleBiases(x *tensor.Dense) error {
+	if err := g.m.CheckData(x); err != nil {
+		return err
+	}
+	nv := g.m.NumVisible()
+	mean := make([]float64, nv)
+	var rows int
+	switch v := x.Data().(type) {
+	case []float64:
+		rows = len(v) / nv
+		for k, a := range v {
+			mean[k%nv] += a
+		}
+	case []float32:
+		rows = len(v) / nv
+		for k, a := range v {
+			mean[k%nv] += float64(a)
+		}
+	}
+	switch b := g.m.B.Data().(type) {
+	case []float64:
+		for i := range b {
+			b[i] = mean[i] / float64(rows)
+		}
+	case []float32:
+		for i := range b {
+			b[i] = float32(mean[i] / float64(rows))
+		}
+	}
+	return nil
 }

@@ -250,6 +250,9 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 		if dbn, err = models.LoadDBN(c.load); err != nil {
 			return err
 		}
+		if dbn.Gaussian != nil {
+			return fmt.Errorf("-dbn %s holds a DBN with Gaussian visible units; this example trains and fine-tunes Bernoulli stacks on MNIST", c.load)
+		}
 		if got := dbn.Sizes(); !equalInts(got, sizes) || !dbn.Dtype().Eq(dt) {
 			return fmt.Errorf("-dbn %s holds a %v DBN %v; the flags ask for %v %v", c.load, dbn.Dtype(), got, dt, sizes)
 		}
