@@ -7,6 +7,7 @@
 //	go run ./examples/dbn-mnist -quick              # smaller budget: ≤ 2% test error in minutes
 //	go run ./examples/dbn-mnist                     # 784-500-500-2000, the 2006 architecture
 //	go run ./examples/dbn-mnist -quick -baseline    # same network and fine-tuning, random start
+//	go run ./examples/dbn-mnist -quick -gaussian    # Gaussian visible units on standardised pixels
 //
 // Fine-tuning holds out the last -validation training images (10,000) for early stopping;
 // pretraining uses only the images before them. MNIST is read from -data DIR, or from the copy
@@ -45,6 +46,8 @@ type config struct {
 	pretrainLR, pretrainMomentum, pretrainWD float64
 	lr, lrDecay, momentum, weightDecay       float64
 	dropoutInput, dropoutHidden              float64
+	gaussian                                 bool
+	gaussianLR                               float64
 	pcd, vprob, baseline, refit, jsonOut     bool
 	quick                                    bool
 	seed                                     uint64
@@ -59,7 +62,7 @@ func defaults() config {
 	return config{hidden: "500,500,2000", pretrainEpochs: 50, k: 1, vprob: true, batch: 100, finetuneEpochs: 100,
 		patience: 15, validation: 10000, sampleSteps: 20,
 		pretrainLR: 0.1, pretrainMomentum: 0.9, pretrainWD: 2e-4,
-		lr: 0.1, lrDecay: 0.02, momentum: 0.9, weightDecay: 1e-5,
+		lr: 0.1, lrDecay: 0.02, momentum: 0.9, weightDecay: 1e-5, gaussianLR: 0.005,
 		seed: 1, dtype: "float32", out: "out/dbn-mnist", solver: "sgd"}
 }
 
@@ -75,6 +78,7 @@ var quickDefaults = map[string]string{
 type Summary struct {
 	Sizes      []int  `json:"sizes"`
 	Baseline   bool   `json:"baseline"`
+	Gaussian   bool   `json:"gaussian,omitempty"`
 	Dtype      string `json:"dtype"`
 	Seed       uint64 `json:"seed"`
 	TrainRows  int    `json:"train_rows"`
@@ -124,6 +128,8 @@ func main() {
 	flag.StringVar(&c.solver, "solver", c.solver, "fine-tuning solver: sgd or adam")
 	flag.IntVar(&c.patience, "patience", c.patience, "stop fine-tuning after this many epochs without a better validation error (0 = run all epochs, keep the best)")
 	flag.StringVar(&c.load, "dbn", c.load, "fine-tune the pretrained DBN saved in this file (a model.dbn written by an earlier run) instead of pretraining")
+	flag.BoolVar(&c.gaussian, "gaussian", c.gaussian, "Gaussian visible units: standardise the pixels (mean 0, s.d. 1 per pixel, fitted on the pretraining images) and make the bottom layer a Gaussian–Bernoulli RBM with σ = 1 (models.NewGaussianDBN); the network is fine-tuned on the standardised pixels")
+	flag.Float64Var(&c.gaussianLR, "gaussian-lr", c.gaussianLR, "with -gaussian: the bottom layer's pretraining learning rate (Gaussian units want rates 10-100× smaller than binary ones; Hinton 2010 §13.2)")
 	flag.BoolVar(&c.baseline, "baseline", c.baseline, "skip pretraining: fine-tune the same network from random weights (the comparison)")
 	flag.BoolVar(&c.refit, "refit", c.refit, "after early stopping, fine-tune a fresh copy on all training images (validation ones included) for the best epoch count and report its test error as refit_test_error (Hinton, Osindero & Teh 2006's protocol)")
 	flag.Uint64Var(&c.seed, "seed", c.seed, "random seed (initialisation, shuffling, chains)")
@@ -224,9 +230,26 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 		return err
 	}
 	testLabels := ints(mn.TestLabels[:test.Shape()[0]])
+	// -gaussian: pixels standardised with the statistics of the pretraining images (standard
+	// deviations floored at 0.1: MNIST's border pixels are constant).
+	var st *datasets.Standardizer
+	if c.gaussian {
+		if st, err = datasets.FitStandardizer(firstRows(all, n-c.validation)); err != nil {
+			return err
+		}
+		if err := st.FloorStd(0.1); err != nil {
+			return err
+		}
+		if all, err = st.Transform(all); err != nil {
+			return err
+		}
+		if test, err = st.Transform(test); err != nil {
+			return err
+		}
+	}
 	sizes := append([]int{all.Shape()[1]}, hidden...)
 	sum := Summary{Sizes: append(append([]int(nil), sizes...), 10), Baseline: c.baseline, Dtype: c.dtype, Seed: c.seed,
-		TrainRows: n - c.validation, ValidRows: c.validation, TestRows: test.Shape()[0]}
+		TrainRows: n - c.validation, ValidRows: c.validation, TestRows: test.Shape()[0], Gaussian: c.gaussian}
 	fmt.Fprintf(log, "MNIST from %s: %d training images (%d held out for validation), %d test images\n", mn.Dir, n, c.validation, sum.TestRows)
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return err
@@ -250,8 +273,9 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 		if dbn, err = models.LoadDBN(c.load); err != nil {
 			return err
 		}
-		if dbn.Gaussian != nil {
-			return fmt.Errorf("-dbn %s holds a DBN with Gaussian visible units; this example trains and fine-tunes Bernoulli stacks on MNIST", c.load)
+		if (dbn.Gaussian != nil) != c.gaussian {
+			return fmt.Errorf("-dbn %s holds a DBN with %s visible units; give -gaussian=%v", c.load,
+				map[bool]string{true: "Gaussian", false: "binary"}[dbn.Gaussian != nil], dbn.Gaussian != nil)
 		}
 		if got := dbn.Sizes(); !equalInts(got, sizes) || !dbn.Dtype().Eq(dt) {
 			return fmt.Errorf("-dbn %s holds a %v DBN %v; the flags ask for %v %v", c.load, dbn.Dtype(), got, dt, sizes)
@@ -260,6 +284,9 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 	} else {
 		if dbn, err = pretrainDBN(ctx, c, sizes, dt, firstRows(all, n-c.validation), log, progress, &sum); err != nil {
 			return err
+		}
+		if dbn.Gaussian != nil {
+			dbn.Gaussian.Standardizer = st // saved with the model
 		}
 		// Saved at once, so a long fine-tuning run can be repeated with -dbn.
 		sum.Model = filepath.Join(c.out, "model.dbn")
@@ -312,9 +339,12 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 	}
 
 	sum.Filters = filepath.Join(c.out, "filters.png")
-	if dbn != nil {
+	switch {
+	case dbn != nil && dbn.Gaussian != nil:
+		err = writeFilters(sum.Filters, dbn.Gaussian.W, 100)
+	case dbn != nil:
 		err = writeFilters(sum.Filters, dbn.Layers[0].W, 100)
-	} else {
+	default:
 		err = writeFilters(sum.Filters, net.Hidden[0].W, 100)
 	}
 	if err != nil {
@@ -326,7 +356,7 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 	}
 	if dbn != nil {
 		sum.Samples = filepath.Join(c.out, "samples.png")
-		if err := writeSamples(sum.Samples, dbn, firstRows(test, min(100, test.Shape()[0])), c.sampleSteps, c.seed); err != nil {
+		if err := writeSamples(sum.Samples, dbn, st, firstRows(test, min(100, test.Shape()[0])), c.sampleSteps, c.seed); err != nil {
 			return err
 		}
 	}
@@ -345,7 +375,11 @@ func run(ctx context.Context, c config, mn *datasets.MNIST, stdout, stderr, prog
 // (2010) settings: momentum 0.5 for 5 epochs then -pretrain-momentum, L2 weight decay, the
 // bottom layer's visible biases from the pixel marginals.
 func pretrainDBN(ctx context.Context, c config, sizes []int, dt tensor.Dtype, data *tensor.Dense, log, progress io.Writer, sum *Summary) (*models.DBN, error) {
-	d, err := models.NewDBN(sizes, dt, rand.NewPCG(c.seed, 1))
+	newDBN := models.NewDBN
+	if c.gaussian {
+		newDBN = models.NewGaussianDBN
+	}
+	d, err := newDBN(sizes, dt, rand.NewPCG(c.seed, 1))
 	if err != nil {
 		return nil, err
 	}
@@ -362,6 +396,9 @@ func pretrainDBN(ctx context.Context, c config, sizes []int, dt tensor.Dtype, da
 		}}
 	}
 	layers[0].InitVisibleBiases = true
+	if c.gaussian {
+		layers[0].LearningRate = optim.Constant(c.gaussianLR)
+	}
 	sum.Pretrainer = est.String()
 	fmt.Fprintf(log, "pretraining DBN %v with %v, lr %g, %d epochs per layer, batch %d\n", sizes, est, c.pretrainLR, c.pretrainEpochs, c.batch)
 	began := time.Now()

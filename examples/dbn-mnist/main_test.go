@@ -153,3 +153,45 @@ func TestBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestGaussianRun: -gaussian pretrains a DBN with a Gaussian–Bernoulli bottom layer on
+// standardised pixels, fine-tunes far below chance, writes its PNGs and a model file that holds
+// the Gaussian layer and its standardiser; fine-tuning that file again reproduces the result, and
+// loading it without -gaussian is an error that names the flag.
+func TestGaussianRun(t *testing.T) {
+	dir := t.TempDir()
+	c := small(dir)
+	c.gaussian = true
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), c, data(t), &stdout, &stderr, nil); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	s := readSummary(t, stdout.Bytes())
+	if !s.Gaussian || len(s.Pretraining) != 2 || !(s.TestError < 0.6) {
+		t.Errorf("summary: gaussian %v, %d pretraining records, test error %v", s.Gaussian, len(s.Pretraining), s.TestError)
+	}
+	for _, name := range []string{"filters.png", "finetuned-filters.png", "samples.png"} {
+		decodePNG(t, filepath.Join(dir, name))
+	}
+	d, err := models.LoadDBN(filepath.Join(dir, "model.dbn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Gaussian == nil || d.Gaussian.Standardizer == nil || len(d.Layers) != 1 {
+		t.Fatalf("saved DBN: Gaussian %v, layers %d", d.Gaussian, len(d.Layers))
+	}
+	c2 := small(t.TempDir())
+	c2.gaussian, c2.load = true, filepath.Join(dir, "model.dbn")
+	stdout.Reset()
+	if err := run(context.Background(), c2, data(t), &stdout, &stderr, nil); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if s2 := readSummary(t, stdout.Bytes()); s2.TestError != s.TestError || s2.ValError != s.ValError {
+		t.Errorf("fine-tuning the saved Gaussian DBN: test error %v, validation %v; the run gave %v, %v", s2.TestError, s2.ValError, s.TestError, s.ValError)
+	}
+	c3 := small(t.TempDir())
+	c3.load = filepath.Join(dir, "model.dbn")
+	if err := run(context.Background(), c3, data(t), &stdout, &stderr, nil); err == nil || !strings.Contains(err.Error(), "-gaussian=true") {
+		t.Errorf("loading a Gaussian DBN without -gaussian: %v", err)
+	}
+}

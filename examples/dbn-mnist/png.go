@@ -6,6 +6,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/ebm-go/ebm/datasets"
 	"github.com/ebm-go/ebm/models"
 	"github.com/ebm-go/ebm/viz"
 )
@@ -24,11 +25,17 @@ func writeFilters(path string, w *tensor.Dense, n int) error {
 }
 
 // writeSamples starts the top RBM's chains from the up-pass of the images in start (N, 784),
-// runs steps Gibbs steps there, passes down and writes p(v|h1) as a mosaic.
-func writeSamples(path string, d *models.DBN, start *tensor.Dense, steps int, seed uint64) error {
+// runs steps Gibbs steps there, passes down and writes p(v|h1) as a mosaic (for Gaussian visible
+// units the mean E[v|h1], mapped back to pixels by st and clipped to [0, 1]).
+func writeSamples(path string, d *models.DBN, st *datasets.Standardizer, start *tensor.Dense, steps int, seed uint64) error {
 	p, err := d.Sample(start, steps, rand.NewPCG(seed, 7))
 	if err != nil {
 		return err
+	}
+	if st != nil {
+		if p, err = st.Inverse(p); err != nil {
+			return err
+		}
 	}
 	tiles, err := viz.Rows(p, p.Shape()[0], 0, 1)
 	if err != nil {
