@@ -105,7 +105,7 @@ def main():
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--no-openblas", action="store_true")
     ap.add_argument("--quiet-wait", type=float, default=60, help="seconds to wait for an idle machine before each run")
-    ap.add_argument("--threads", default="2", help="BLAS threads of the peers and of our OpenBLAS build")
+    ap.add_argument("--threads", default="2", help="BLAS threads of the peers; GOMAXPROCS of our builds")
     ap.add_argument("--ais", action="store_true", help="also run estimate's BenchmarkAIS784x500 (minutes)")
     ap.add_argument("--json", help="append every record to this JSON-lines file")
     args = ap.parse_args()
@@ -127,10 +127,16 @@ def main():
     if not args.no_peers and not peers:
         print("# numpy not importable by %s: peers skipped" % args.python, file=sys.stderr)
 
-    def env_for(coretype):
+    def env_for(coretype, ours=False):
         env = dict(os.environ)
         for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "BENCH_THREADS"):
             env[v] = args.threads
+        if ours:
+            # Our builds share the CPUs with their own helper pool (GOMAXPROCS); the OpenBLAS build
+            # runs OpenBLAS single-threaded on that pool unless OPENBLAS_NUM_THREADS is set.
+            for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+                env.pop(v, None)
+            env["GOMAXPROCS"] = args.threads
         if coretype == "auto":
             env.pop("OPENBLAS_CORETYPE", None)
         elif coretype != "env":
@@ -149,7 +155,7 @@ def main():
             for dt in dtypes:
                 for est in args.estimators.split(","):
                     recs, foreign = run([binary, "-dtype", dt, "-estimator", est, "-repeats", str(args.repeats)],
-                                        env_for(ct), args.quiet_wait)
+                                        env_for(ct, ours=True), args.quiet_wait)
                     for r in recs:
                         r.update(contender="ebm " + name, coretype=label(ct) if name != "pure-Go" else "-",
                                  foreign=foreign)
