@@ -56,22 +56,24 @@ type config struct {
 
 // defaults returns the full run's settings: 784-500-500-2000 (Hinton & Salakhutdinov 2006), 50
 // CD-1 epochs per layer with the rates of Hinton's code and guide (2010), then up to 100 epochs of
-// SGD fine-tuning with momentum 0.9 and a slowly decaying learning rate, stopped after 15 epochs
-// without a better validation error.
+// SGD fine-tuning with momentum 0.9, a slowly decaying learning rate and dropout of 20% of the
+// hidden units (Srivastava et al. 2014; chosen on the validation images: 1.00% against 1.21%
+// without; test error 1.15%), stopped after 25 epochs without a better validation error.
 func defaults() config {
 	return config{hidden: "500,500,2000", pretrainEpochs: 50, k: 1, vprob: true, batch: 100, finetuneEpochs: 100,
-		patience: 15, validation: 10000, sampleSteps: 20,
+		patience: 25, validation: 10000, sampleSteps: 20, dropoutHidden: 0.2,
 		pretrainLR: 0.1, pretrainMomentum: 0.9, pretrainWD: 2e-4,
 		lr: 0.1, lrDecay: 0.02, momentum: 0.9, weightDecay: 1e-5, gaussianLR: 0.005,
 		seed: 1, dtype: "float32", out: "out/dbn-mnist", solver: "sgd"}
 }
 
 // quickDefaults are the -quick settings, applied to every flag not given explicitly: a 784-500-500
-// DBN, 5 CD-1 epochs per layer, 10 fine-tuning epochs. With a top layer of 500 rather than 2000
-// units a larger learning rate is stable (the step a logit takes grows with the top layer's
-// activity).
+// DBN, 5 CD-1 epochs per layer, 10 fine-tuning epochs without dropout (too few epochs for it to
+// pay). With a top layer of 500 rather than 2000 units a larger learning rate is stable (the step a
+// logit takes grows with the top layer's activity).
 var quickDefaults = map[string]string{
 	"hidden": "500,500", "pretrain-epochs": "5", "finetune-epochs": "10", "lr": "0.5", "lr-decay": "0.1",
+	"dropout-hidden": "0", "patience": "15",
 }
 
 // Summary is the final JSON object printed with -json.
@@ -140,7 +142,7 @@ func main() {
 	flag.StringVar(&c.dtype, "dtype", c.dtype, "float32 or float64")
 	flag.StringVar(&c.out, "out", c.out, "folder for filters.png, finetuned-filters.png, samples.png and model.dbn")
 	flag.IntVar(&c.sampleSteps, "sample-steps", c.sampleSteps, "Gibbs steps in the top RBM for samples.png, started from the up-pass of test images (long chains of a CD-1-trained top RBM drift into a dark spurious mode; try -pcd)")
-	flag.BoolVar(&c.quick, "quick", c.quick, "smaller budget: hidden 500,500, 5 pretraining epochs per layer, 10 fine-tuning epochs, lr 0.5 with decay 0.1 (flags given explicitly win)")
+	flag.BoolVar(&c.quick, "quick", c.quick, "smaller budget: hidden 500,500, 5 pretraining epochs per layer, 10 fine-tuning epochs, lr 0.5 with decay 0.1, no dropout (flags given explicitly win)")
 	flag.BoolVar(&c.jsonOut, "json", c.jsonOut, "print one final JSON summary on stdout (progress goes to stderr)")
 	flag.Parse()
 	if c.quick {
