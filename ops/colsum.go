@@ -52,10 +52,7 @@ func (op *colSumOp) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	rows, m := g.shape[0], g.shape[1]
 	v, out := op.out.get(g.dt, m)
-	op.idx = resize(op.idx, rows)
-	for r := range op.idx {
-		op.idx[r] = int32(r)
-	}
+	op.idx = rowIndices(op.idx, rows)
 	parallelRange(m, rows*m, func(lo, hi int) {
 		if g.dt == tensor.Float64 {
 			clear(out.f64[lo:hi])

@@ -173,10 +173,7 @@ func (op *vecMatOp) Do(inputs ...G.Value) (G.Value, error) {
 	}
 	rows, k := x.shape[0], x.shape[1]
 	v, out := op.out.get(x.dt, shape...)
-	op.idx = resize(op.idx, rows)
-	for r := range op.idx {
-		op.idx[r] = int32(r)
-	}
+	op.idx = rowIndices(op.idx, rows)
 	if x.dt == tensor.Float64 {
 		clear(out.f64)
 		axpyRows64(out.f64, x.f64, k, op.idx, g.f64)

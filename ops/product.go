@@ -252,6 +252,16 @@ func (s *sparse[T]) row(r int) ([]int32, []T) {
 	return s.idx[lo:hi], s.val[lo:hi]
 }
 
+// rowIndices returns idx resized to n and holding 0, 1, …, n-1: the index list that makes a
+// row-gather kernel add every row (ColSum, the MatVec weight gradient).
+func rowIndices(idx []int32, n int) []int32 {
+	idx = resize(idx, n)
+	for r := range idx {
+		idx[r] = int32(r)
+	}
+	return idx
+}
+
 // resize returns s with length n, reallocating only when its capacity is too small.
 func resize[E any](s []E, n int) []E {
 	if cap(s) < n {

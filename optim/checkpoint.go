@@ -369,7 +369,6 @@ func (t *Trainer) restore(st *ckptState) error {
 	if t.persist {
 		setRaw(t.chainIn, st.chains)
 	}
-	t.zeroGrads()
 	t.epoch, t.pos, t.perm, t.chainSet, t.costSum, t.clipped = st.epoch, st.pos, st.perm, st.chainSet, st.costSum, st.clipped
 	return nil
 }

@@ -393,7 +393,6 @@ func (t *Trainer) step(lr, mom float64) (float64, bool, error) {
 	}
 	cost := valueFloats(t.costVal)[0]
 	if math.IsNaN(cost) || math.IsInf(cost, 0) {
-		t.zeroGrads()
 		return cost, false, fmt.Errorf("CD cost is %v (non-finite)%s: lower the learning rate, check the data scale, or use Gaussian visible units for real-valued data", cost, t.nonFiniteParams())
 	}
 	for i, p := range t.params {
@@ -416,7 +415,6 @@ func (t *Trainer) step(lr, mom float64) (float64, bool, error) {
 	}
 	for i, p := range t.params {
 		if err := checkStep(t.values[i], t.grads[i], t.vel[i], lr, mom, t.decay[i]); err != nil {
-			t.zeroGrads()
 			return cost, false, errors.Wrapf(err, "parameter %s", p.Name())
 		}
 	}
@@ -450,10 +448,6 @@ func (t *Trainer) aliasesState(g *tensor.Dense) bool {
 	}
 	return false
 }
-
-// zeroGrads is a no-op kept for the callers: the gradients are recomputed from scratch by every
-// run of the machine (nothing accumulates between steps).
-func (t *Trainer) zeroGrads() {}
 
 // gradNorm is the Euclidean norm of g + λθ over all parameters together (the vector the update
 // scales by the learning rate), computed in float64 with rescaling when the plain sum of squares
