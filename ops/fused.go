@@ -40,8 +40,9 @@ func SigmoidBernoulli(a *G.Node, src rand.Source) (*G.Node, error) {
 	return n, nil
 }
 
-// uniform draws u ∈ [0, 1) exactly as rand.New(src).Float64() does, calling a *rand.PCG
-// directly (no interface call per draw) when src is one.
+// uniform draws u ∈ [0, 1) exactly as rand.New(src).Float64() does. When src is a *rand.PCG,
+// the draws of a run are computed from its state in parallel, in pieces that start at any
+// offset of the stream (pcg.go); other sources are called once per draw, in order.
 type uniform struct {
 	src rand.Source
 	pcg *rand.PCG
@@ -55,14 +56,8 @@ func newUniform(src rand.Source) *uniform {
 
 // fill sets u[i] to successive draws.
 func (r *uniform) fill(u []float64) {
-	if r.pcg != nil {
-		for i := range u {
-			u[i] = float64(r.pcg.Uint64()<<11>>11) / (1 << 53)
-		}
-		return
-	}
 	for i := range u {
-		u[i] = float64(r.src.Uint64()<<11>>11) / (1 << 53)
+		u[i] = unit(r.src.Uint64())
 	}
 }
 
@@ -112,45 +107,54 @@ func (op *sigmoidBernoulliOp) Do(inputs ...G.Value) (G.Value, error) {
 	} else {
 		v, out = op.out.get(a.dt, a.shape...)
 	}
-	// The uniforms are drawn (in order, on one goroutine) while σ(a) is computed into the
-	// output on another; then each entry becomes u < σ(a).
 	n := a.len()
 	op.u = resize(op.u, n)
-	u := op.u
-	parallel.For(2, 2, func(lo, hi int) {
-		for task := lo; task < hi; task++ {
-			switch {
-			case task == 1:
-				op.rng.fill(u)
-			case a.dt == tensor.Float64:
-				sigmoid64s(out.f64, a.f64)
-			default:
-				sigmoid32s(out.f32, a.f32)
-			}
-		}
-	})
-	// σ(a) is NaN only for NaN logits: the sum of p·0 finds one without a branch per entry.
 	var sawNaN atomic.Bool
-	parallelFor(n, func(lo, hi int) {
-		nan := 0.0
-		if a.dt == tensor.Float64 {
-			o := out.f64[lo:hi]
-			for i, p := range o {
-				nan += p * 0
-				o[i] = float64(int64(math.Float64bits(u[lo+i]-p) >> 63))
+	if op.rng.pcg != nil {
+		// One pass in blocks shared among the CPUs: each block draws its uniforms from its
+		// own offset of the stream, computes σ(a) and compares.
+		hi, lo := pcgState(op.rng.pcg)
+		blocks := (n + sampleBlock - 1) / sampleBlock
+		parallel.For(blocks, blocks, func(b0, b1 int) {
+			i0, i1 := b0*sampleBlock, min(b1*sampleBlock, n)
+			h, l := pcgAdvance(hi, lo, uint64(i0))
+			for s := i0; s < i1; s += sampleBlock {
+				e := min(s+sampleBlock, i1)
+				pcgUniforms(op.u[s:e], h, l)
+				h, l = pcgAdvance(h, l, uint64(e-s))
+				if a.dt == tensor.Float64 {
+					sigmoid64s(out.f64[s:e], a.f64[s:e])
+				} else {
+					sigmoid32s(out.f32[s:e], a.f32[s:e])
+				}
+				if bernoulliCompare(out, op.u, s, e) {
+					sawNaN.Store(true)
+				}
 			}
-		} else {
-			o := out.f32[lo:hi]
-			for i, p32 := range o {
-				p := float64(p32)
-				nan += p * 0
-				o[i] = float32(int64(math.Float64bits(u[lo+i]-p) >> 63))
+		})
+		op.rng.pcg.Seed(pcgAdvance(hi, lo, uint64(n)))
+	} else {
+		// The uniforms are drawn (in order, on one goroutine) while σ(a) is computed into
+		// the output on another; then each entry becomes u < σ(a).
+		u := op.u
+		parallel.For(2, 2, func(lo, hi int) {
+			for task := lo; task < hi; task++ {
+				switch {
+				case task == 1:
+					op.rng.fill(u)
+				case a.dt == tensor.Float64:
+					sigmoid64s(out.f64, a.f64)
+				default:
+					sigmoid32s(out.f32, a.f32)
+				}
 			}
-		}
-		if nan != 0 {
-			sawNaN.Store(true)
-		}
-	})
+		})
+		parallelFor(n, func(lo, hi int) {
+			if bernoulliCompare(out, u, lo, hi) {
+				sawNaN.Store(true)
+			}
+		})
+	}
 	if sawNaN.Load() {
 		for i := range n {
 			if p := a.at(i); p != p {
@@ -159,6 +163,32 @@ func (op *sigmoidBernoulliOp) Do(inputs ...G.Value) (G.Value, error) {
 		}
 	}
 	return v, nil
+}
+
+// sampleBlock is the number of entries SigmoidBernoulli handles at a time: its uniforms,
+// logits and probabilities (16 KB in float64) stay in the L1 cache between the three passes.
+const sampleBlock = 1024
+
+// bernoulliCompare replaces the probabilities p = out[lo:hi] by the samples u < p (1 or 0) and
+// reports whether one of them was NaN (σ(a) is NaN only for NaN logits: the sum of p·0 finds
+// one without a branch per entry).
+func bernoulliCompare(out flat, u []float64, lo, hi int) (sawNaN bool) {
+	nan := 0.0
+	if out.dt == tensor.Float64 {
+		o := out.f64[lo:hi]
+		for i, p := range o {
+			nan += p * 0
+			o[i] = float64(int64(math.Float64bits(u[lo+i]-p) >> 63))
+		}
+	} else {
+		o := out.f32[lo:hi]
+		for i, p32 := range o {
+			p := float64(p32)
+			nan += p * 0
+			o[i] = float32(int64(math.Float64bits(u[lo+i]-p) >> 63))
+		}
+	}
+	return nan != 0
 }
 
 func (op *sigmoidBernoulliOp) ReturnsPtr() bool     { return false }

@@ -401,7 +401,9 @@ func (t *Trainer) step(lr, mom float64) (float64, bool, error) {
 			return cost, false, fmt.Errorf("gradient of %s is not a plain dense tensor of its shape", p.Name())
 		}
 		if t.aliasesState(grad) {
-			// The update clears the gradient it reads; never let it clear data or parameters.
+			// The updates write parameters and velocities: a gradient that shares memory with
+			// one (a gradient node whose value is one of its inputs) is copied first, so that
+			// every update reads the gradient the graph computed.
 			grad = grad.Clone().(*tensor.Dense)
 		}
 		t.grads[i] = grad
@@ -531,8 +533,7 @@ func copyDense(dst, src *tensor.Dense) error {
 	return fmt.Errorf("chain state: cannot copy %v %v into %v %v", src.Dtype(), src.Shape(), dst.Dtype(), dst.Shape())
 }
 
-// update applies Δ ← mom·Δ - lr·(g + decay·θ); θ ← θ + Δ elementwise and zeroes g (the machine
-// accumulates gradients into it). It first checks (checkStep) that every new θ would be finite
+// update applies Δ ← mom·Δ - lr·(g + decay·θ); θ ← θ + Δ elementwise (g is only read). It first checks (checkStep) that every new θ would be finite
 // and otherwise reports the first bad entry without changing anything.
 func update(theta, grad, vel *tensor.Dense, lr, mom, decay float64) error {
 	if err := checkStep(theta, grad, vel, lr, mom, decay); err != nil {
@@ -596,7 +597,6 @@ func update64(th, g, v []float64, lr, mom, decay float64) {
 		gi := g[i] + float64(decay*th[i])
 		v[i] = float64(mom*v[i]) - float64(lr*gi)
 		th[i] += v[i]
-		g[i] = 0
 	}
 }
 
@@ -613,7 +613,6 @@ func update32(th, g, v []float32, l, m, d float32) {
 		gi := g[i] + float32(d*th[i])
 		v[i] = float32(m*v[i]) - float32(l*gi)
 		th[i] += v[i]
-		g[i] = 0
 	}
 }
 

@@ -5,7 +5,7 @@
 // The momentum update of train.go in AVX2, the same operations in the same order (each product
 // rounded, then the sums), so results equal the scalar loop's bit for bit:
 //
-//	gi = g + decay·θ;  Δ = mom·Δ - lr·gi;  θ = θ + Δ;  g = 0
+//	gi = g + decay·θ;  Δ = mom·Δ - lr·gi;  θ = θ + Δ
 //
 // and the check that the update would leave every parameter finite: θ' = θ + Δ' computed as
 // above but not stored, and θ' - θ' (+0 when finite, NaN otherwise) OR-ed over all entries.
@@ -19,7 +19,6 @@ TEXT ·momentum32AVX2(SB), NOSPLIT, $0-44
 	VBROADCASTSS lr+32(FP), Y13
 	VBROADCASTSS mom+36(FP), Y14
 	VBROADCASTSS decay+40(FP), Y15
-	VXORPS Y12, Y12, Y12
 	XORQ AX, AX
 m32loop:
 	CMPQ AX, CX
@@ -35,7 +34,6 @@ m32loop:
 	VADDPS Y2, Y0, Y0              // θ + Δ
 	VMOVUPS Y0, (DI)(AX*4)
 	VMOVUPS Y2, (DX)(AX*4)
-	VMOVUPS Y12, (SI)(AX*4)
 	ADDQ $8, AX
 	JMP  m32loop
 m32done:
@@ -84,7 +82,6 @@ TEXT ·momentum64AVX2(SB), NOSPLIT, $0-56
 	VBROADCASTSD lr+32(FP), Y13
 	VBROADCASTSD mom+40(FP), Y14
 	VBROADCASTSD decay+48(FP), Y15
-	VXORPD Y12, Y12, Y12
 	XORQ AX, AX
 m64loop:
 	CMPQ AX, CX
@@ -100,7 +97,6 @@ m64loop:
 	VADDPD Y2, Y0, Y0              // θ + Δ
 	VMOVUPD Y0, (DI)(AX*8)
 	VMOVUPD Y2, (DX)(AX*8)
-	VMOVUPD Y12, (SI)(AX*8)
 	ADDQ $4, AX
 	JMP  m64loop
 m64done:

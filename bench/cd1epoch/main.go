@@ -62,28 +62,34 @@ func main() {
 	rows := flag.Int("rows", 60000, "training images used")
 	hidden := flag.Int("hidden", 500, "hidden units")
 	dir := flag.String("data", "", "MNIST folder (default: the GoMNIST module's copy)")
-	prof := flag.String("cpuprofile", "", "write a CPU profile of the training to this file")
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the training (not of loading MNIST) to this file")
+	hz := flag.Int("profile-hz", 100, "CPU profile sampling rate with -cpuprofile, samples per second")
 	flag.Parse()
-	if *prof != "" {
-		f, err := os.Create(*prof)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "cd1epoch:", err)
-			os.Exit(1)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "cd1epoch:", err)
-			os.Exit(1)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if err := run(*dtype, *est, *repeats, *epochs, *rows, *hidden, *dir); err != nil {
+	if err := run(*dtype, *est, *repeats, *epochs, *rows, *hidden, *dir, *prof, *hz); err != nil {
 		fmt.Fprintln(os.Stderr, "cd1epoch:", err)
-		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(dtName, estName string, repeats, epochs, rows, hidden int, dir string) error {
+// startProfile starts a CPU profile written to path at hz samples per second and returns the
+// function that stops it.
+func startProfile(path string, hz int) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if hz != 100 {
+		// pprof.StartCPUProfile keeps a rate set before it (and warns that it cannot set its own).
+		runtime.SetCPUProfileRate(hz)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func run(dtName, estName string, repeats, epochs, rows, hidden int, dir, prof string, hz int) error {
 	var dt tensor.Dtype
 	switch dtName {
 	case "float32":
@@ -116,6 +122,13 @@ func run(dtName, estName string, repeats, epochs, rows, hidden int, dir string) 
 		return err
 	}
 	n := data.Shape()[0]
+	if prof != "" {
+		stop, err := startProfile(prof, hz)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	var wall, cpu []float64
 	cost := 0.0
 	for r := range repeats {
