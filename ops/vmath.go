@@ -30,13 +30,25 @@ func vectorize[T float32 | float64](dst, src []T, kernel func(dst, src []T, n in
 }
 
 // sigmoid64s sets dst[i] = Sigmoid64(src[i]).
-func sigmoid64s(dst, src []float64) { vectorize(dst, src, sigmoid64AVX2, Sigmoid64) }
+func sigmoid64s(dst, src []float64) {
+	if useAVX512 {
+		vectorize(dst, src, sigmoid64AVX512, Sigmoid64)
+		return
+	}
+	vectorize(dst, src, sigmoid64AVX2, Sigmoid64)
+}
 
 // softplus64s sets dst[i] = Softplus64(src[i]).
 func softplus64s(dst, src []float64) { vectorize(dst, src, softplus64AVX2, Softplus64) }
 
 // sigmoid32s sets dst[i] = Sigmoid32(src[i]).
-func sigmoid32s(dst, src []float32) { vectorize(dst, src, sigmoid32AVX2, Sigmoid32) }
+func sigmoid32s(dst, src []float32) {
+	if useAVX512 {
+		vectorize(dst, src, sigmoid32AVX512, Sigmoid32)
+		return
+	}
+	vectorize(dst, src, sigmoid32AVX2, Sigmoid32)
+}
 
 // softplus32s sets dst[i] = Softplus32(src[i]).
 func softplus32s(dst, src []float32) { vectorize(dst, src, softplus32AVX2, Softplus32) }
@@ -60,9 +72,17 @@ func softplusSum[T float32 | float64](x []T) float64 {
 			var nan bool
 			switch xs := any(x[i:]).(type) {
 			case []float64:
-				nan = softplusSum64AVX2(xs, c, &out)
+				if useAVX512 {
+					nan = softplusSum64AVX512(xs, c, &out)
+				} else {
+					nan = softplusSum64AVX2(xs, c, &out)
+				}
 			case []float32:
-				nan = softplusSum32AVX2(xs, c, &out)
+				if useAVX512 {
+					nan = softplusSum32AVX512(xs, c, &out)
+				} else {
+					nan = softplusSum32AVX2(xs, c, &out)
+				}
 			}
 			if nan {
 				return math.NaN()

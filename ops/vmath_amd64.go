@@ -26,3 +26,15 @@ func softplusSum64AVX2(x []float64, n int, out *[8]float64) (nan bool)
 
 //go:noescape
 func softplusSum32AVX2(x []float32, n int, out *[8]float64) (nan bool)
+
+//go:noescape
+func sigmoid64AVX512(dst, src []float64, n int) (done int)
+
+//go:noescape
+func sigmoid32AVX512(dst, src []float32, n int) (done int)
+
+//go:noescape
+func softplusSum64AVX512(x []float64, n int, out *[8]float64) (nan bool)
+
+//go:noescape
+func softplusSum32AVX512(x []float32, n int, out *[8]float64) (nan bool)

@@ -332,6 +332,114 @@ GLOBL vmathc<>(SB), RODATA|NOPTR, $992
 	SETNE     ret+40(FP); \
 	RET
 
+// AVX-512 versions: the same lane-wise operations on 8 float64 lanes (constants broadcast from
+// the table above), so every lane gives the same bits as the AVX2 kernels and the scalar code.
+// A last block of 4 runs the AVX2 macros (Y12-Y14 are the low halves of Z12-Z14). Like the
+// AVX2 kernels they stop before the first block (of 8, or the last 4) with a lane that needs
+// the scalar code and return how many entries they stored.
+
+// EXP_Z0 sets Z0 = exp(Z0) lane-wise: EXP_Y0 on 8 lanes. Clobbers Z1, Z2, Z3, Z4.
+#define EXP_Z0 \
+	VMULPD.BCST       LOG2E, Z0, Z1; \
+	VCVTPD2DQ         Z1, Y2; \
+	VCVTDQ2PD         Y2, Z1; \
+	VFNMADD231PD.BCST LN2U, Z1, Z0; \
+	VFNMADD231PD.BCST LN2L, Z1, Z0; \
+	VMULPD.BCST       C0625, Z0, Z0; \
+	VBROADCASTSD      E8, Z3; \
+	VFMADD213PD.BCST  E7, Z0, Z3; \
+	VFMADD213PD.BCST  E6, Z0, Z3; \
+	VFMADD213PD.BCST  E5, Z0, Z3; \
+	VFMADD213PD.BCST  E4, Z0, Z3; \
+	VFMADD213PD.BCST  E3, Z0, Z3; \
+	VFMADD213PD.BCST  HALF, Z0, Z3; \
+	VFMADD213PD.BCST  ONE, Z0, Z3; \
+	VMULPD            Z3, Z0, Z0; \
+	VADDPD.BCST       TWO, Z0, Z3; \
+	VMULPD            Z3, Z0, Z0; \
+	VADDPD.BCST       TWO, Z0, Z3; \
+	VMULPD            Z3, Z0, Z0; \
+	VADDPD.BCST       TWO, Z0, Z3; \
+	VMULPD            Z3, Z0, Z0; \
+	VADDPD.BCST       TWO, Z0, Z3; \
+	VFMADD213PD       Z14, Z3, Z0; \
+	VPMOVSXDQ         Y2, Z4; \
+	VPADDQ.BCST       BIAS, Z4, Z4; \
+	VPSLLQ            $52, Z4, Z4; \
+	VMULPD            Z4, Z0, Z0
+
+// SIGMOID_Z5_Z1(special) sets Z1 = Sigmoid64(Z5), or jumps to special if a lane needs the
+// scalar code. Needs Z13 = ABSMASK, Z14 = 1.0. Clobbers Z0, Z2, Z3, Z4, Z6, K1, K2.
+#define SIGMOID_Z5_Z1(special) \
+	VPANDQ        Z13, Z5, Z6; \
+	VCMPPD.BCST   $6, THRESH, Z6, K1; \
+	KORTESTW      K1, K1; \
+	JNZ           special; \
+	VPXORQ.BCST   SIGN, Z6, Z0; \
+	EXP_Z0; \
+	VADDPD        Z14, Z0, Z1; \
+	VDIVPD        Z1, Z14, Z1; \
+	VMULPD        Z1, Z0, Z2; \
+	VPTESTMQ.BCST SIGN, Z5, K2; \
+	VMOVAPD       Z2, K2, Z1
+
+#define PROLOGUE512 \
+	MOVQ         dst_base+0(FP), DI; \
+	MOVQ         src_base+24(FP), SI; \
+	MOVQ         n+48(FP), CX; \
+	VPXORQ       Z12, Z12, Z12; \
+	VBROADCASTSD ABSMASK, Z13; \
+	VBROADCASTSD ONE, Z14; \
+	XORQ         AX, AX
+
+
+// SPSUM_BODY512 is SPSUM_BODY for the 8 lanes of Z5, folding the low 4 lanes into Y10 and Y11
+// before the high 4, as two SPSUM_BODY steps would. Its NaN mask goes into K4.
+// Needs Z12 = 0, Z13 = ABSMASK, Z14 = 1.0. Clobbers Z0-Z4, Z6-Z8, K1-K3.
+#define SPSUM_BODY512 \
+	VCMPPD        $3, Z5, Z5, K3; \
+	KORW          K3, K4, K4; \
+	VMOVAPD       Z5, Z8; \
+	VPTESTMQ.BCST SIGN, Z5, K2; \
+	VMOVAPD       Z12, K2, Z8; \
+	VADDPD        Y8, Y10, Y10; \
+	VEXTRACTF64X4 $1, Z8, Y7; \
+	VADDPD        Y7, Y10, Y10; \
+	VPANDQ        Z13, Z5, Z6; \
+	VCMPPD.BCST   $6, THRESH, Z6, K1; \
+	VPXORQ.BCST   SIGN, Z6, Z0; \
+	EXP_Z0; \
+	VMOVAPD       Z12, K1, Z0; \
+	VADDPD        Z14, Z0, Z0; \
+	VMULPD        Y0, Y11, Y11; \
+	VEXTRACTF64X4 $1, Z0, Y0; \
+	VMULPD        Y0, Y11, Y11
+
+#define SPSUM_PROLOGUE512 \
+	MOVQ         x_base+0(FP), SI; \
+	MOVQ         n+24(FP), CX; \
+	MOVQ         out+32(FP), DI; \
+	VPXORQ       Z12, Z12, Z12; \
+	VBROADCASTSD ABSMASK, Z13; \
+	VBROADCASTSD ONE, Z14; \
+	VXORPD       Y10, Y10, Y10; \
+	VMOVUPD      Y14, Y11; \
+	VXORPD       Y9, Y9, Y9; \
+	KXORW        K4, K4, K4; \
+	XORQ         AX, AX
+
+#define SPSUM_EPILOGUE512 \
+	VMOVUPD   Y10, (DI); \
+	VMOVUPD   Y11, 32(DI); \
+	VMOVMSKPD Y9, AX; \
+	KMOVW     K4, BX; \
+	ORL       BX, AX; \
+	VZEROUPPER; \
+	TESTL     AX, AX; \
+	SETNE     ret+40(FP); \
+	RET
+
+
 // func sigmoid64AVX2(dst, src []float64, n int) (done int)
 TEXT ·sigmoid64AVX2(SB), NOSPLIT, $0-64
 	PROLOGUE
@@ -417,3 +525,87 @@ sps32loop:
 	JMP       sps32loop
 sps32done:
 	SPSUM_EPILOGUE
+
+// func sigmoid64AVX512(dst, src []float64, n int) (done int)
+TEXT ·sigmoid64AVX512(SB), NOSPLIT, $0-64
+	PROLOGUE512
+sig64z:
+	LEAQ    8(AX), DX
+	CMPQ    DX, CX
+	JGT     sig64zy
+	VMOVUPD (SI)(AX*8), Z5
+	SIGMOID_Z5_Z1(sig64zdone)
+	VMOVUPD Z1, (DI)(AX*8)
+	ADDQ    $8, AX
+	JMP     sig64z
+sig64zy:
+	CMPQ    AX, CX
+	JGE     sig64zdone
+	VMOVUPD (SI)(AX*8), Y5
+	SIGMOID_Y5_Y1(sig64zdone)
+	VMOVUPD Y1, (DI)(AX*8)
+	ADDQ    $4, AX
+sig64zdone:
+	EPILOGUE
+
+// func sigmoid32AVX512(dst, src []float32, n int) (done int)
+TEXT ·sigmoid32AVX512(SB), NOSPLIT, $0-64
+	PROLOGUE512
+sig32z:
+	LEAQ      8(AX), DX
+	CMPQ      DX, CX
+	JGT       sig32zy
+	VCVTPS2PD (SI)(AX*4), Z5
+	SIGMOID_Z5_Z1(sig32zdone)
+	VCVTPD2PS Z1, Y1
+	VMOVUPS   Y1, (DI)(AX*4)
+	ADDQ      $8, AX
+	JMP       sig32z
+sig32zy:
+	CMPQ       AX, CX
+	JGE        sig32zdone
+	VCVTPS2PD  (SI)(AX*4), Y5
+	SIGMOID_Y5_Y1(sig32zdone)
+	VCVTPD2PSY Y1, X1
+	VMOVUPS    X1, (DI)(AX*4)
+	ADDQ       $4, AX
+sig32zdone:
+	EPILOGUE
+
+// func softplusSum64AVX512(x []float64, n int, out *[8]float64) (nan bool)
+TEXT ·softplusSum64AVX512(SB), NOSPLIT, $0-41
+	SPSUM_PROLOGUE512
+sps64z:
+	LEAQ    8(AX), DX
+	CMPQ    DX, CX
+	JGT     sps64zy
+	VMOVUPD (SI)(AX*8), Z5
+	SPSUM_BODY512
+	ADDQ    $8, AX
+	JMP     sps64z
+sps64zy:
+	CMPQ    AX, CX
+	JGE     sps64zdone
+	VMOVUPD (SI)(AX*8), Y5
+	SPSUM_BODY
+sps64zdone:
+	SPSUM_EPILOGUE512
+
+// func softplusSum32AVX512(x []float32, n int, out *[8]float64) (nan bool)
+TEXT ·softplusSum32AVX512(SB), NOSPLIT, $0-41
+	SPSUM_PROLOGUE512
+sps32z:
+	LEAQ      8(AX), DX
+	CMPQ      DX, CX
+	JGT       sps32zy
+	VCVTPS2PD (SI)(AX*4), Z5
+	SPSUM_BODY512
+	ADDQ      $8, AX
+	JMP       sps32z
+sps32zy:
+	CMPQ      AX, CX
+	JGE       sps32zdone
+	VCVTPS2PD (SI)(AX*4), Y5
+	SPSUM_BODY
+sps32zdone:
+	SPSUM_EPILOGUE512

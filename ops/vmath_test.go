@@ -33,12 +33,25 @@ func sameBits(a, b float64) bool {
 	return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
 }
 
-// TestVMathBitIdentical pins the slice kernels (AVX2 when available) to the scalar functions,
-// bit for bit, at every offset so that vector bodies and scalar tails are both exercised.
+// TestVMathBitIdentical pins the slice kernels (AVX2, and AVX-512 where the CPU has it) to the
+// scalar functions, bit for bit, at every offset so that vector bodies, blocks of 4 after blocks
+// of 8 and scalar tails are all exercised.
 func TestVMathBitIdentical(t *testing.T) {
-	t.Logf("vector kernels: %v", haveVMath)
+	t.Logf("vector kernels: %v, AVX-512: %v", haveVMath, haveAVX512)
+	defer func(old bool) { useAVX512 = old }(useAVX512)
+	for _, avx512 := range []bool{false, true} {
+		if avx512 && !haveAVX512 {
+			continue
+		}
+		useAVX512 = avx512
+		vmathBitIdentical(t)
+	}
+}
+
+func vmathBitIdentical(t *testing.T) {
+	t.Helper()
 	xs := vmathInputs()
-	for off := 0; off < 4; off++ {
+	for off := 0; off < 8; off++ {
 		src := xs[off:]
 		d := make([]float64, len(src))
 		sigmoid64s(d, src)
@@ -77,6 +90,36 @@ func TestVMathBitIdentical(t *testing.T) {
 	for i, x := range xs {
 		if w := Softplus64(x); !sameBits(d[i], w) {
 			t.Fatalf("in-place softplus64s(%v) = %v, want %v", x, d[i], w)
+		}
+	}
+}
+
+// TestSoftplusSumAVX512 checks that the AVX-512 row sums equal the AVX2 ones bit for bit: the
+// 8-lane kernel folds each block into the 4-lane accumulators low half first, in the AVX2
+// kernel's order.
+func TestSoftplusSumAVX512(t *testing.T) {
+	if !haveAVX512 {
+		t.Skip("no AVX-512")
+	}
+	defer func(old bool) { useAVX512 = old }(useAVX512)
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{4, 8, 12, 13, 500, 784, 4003, 4004, 9000} {
+		x := make([]float64, n)
+		x32 := make([]float32, n)
+		for i := range x {
+			x[i] = 5 * r.NormFloat64()
+			x32[i] = float32(x[i])
+		}
+		x[n/2] = 720 // a lane beyond the exponential's range
+		useAVX512 = false
+		want, want32 := softplusSum(x), softplusSum(x32)
+		useAVX512 = true
+		if got, got32 := softplusSum(x), softplusSum(x32); !sameBits(got, want) || !sameBits(got32, want32) {
+			t.Fatalf("n=%d: AVX-512 sums %v, %v; AVX2 %v, %v", n, got, got32, want, want32)
+		}
+		x[n-1] = math.NaN()
+		if got := softplusSum(x); !math.IsNaN(got) {
+			t.Fatalf("n=%d: NaN entry gave %v", n, got)
 		}
 	}
 }
