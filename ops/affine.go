@@ -148,10 +148,10 @@ func affine[T number](out, x, w, c []T, rows, k, m int, trans bool, s *sparse[T]
 	case trans:
 		wt = resize(wt, k*m)
 		transpose(wt, w, m, k)
-		gatherProduct(out, s, rows, k, wt, m, c)
+		gatherProduct(out, s, rows, k, wt, m, m, c)
 		return wt
 	default:
-		gatherProduct(out, s, rows, k, w, m, c)
+		gatherProduct(out, s, rows, k, w, m, m, c)
 		return wt
 	}
 	for r := range rows {
@@ -277,7 +277,9 @@ func outer[T number](out, x, g []T, rows, k, m int, rv, s *sparse[T], count []in
 		return count
 	}
 	count = s.colsOf(rv, rows, k, count)
-	outerProduct(out, s, rows, k, g, m)
+	gp, ld, pad := alignedRows(s.pad, g, rows, m)
+	s.pad = pad
+	outerProduct(out, s, rows, k, gp, m, ld)
 	return count
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // TestGatherKernels pins the row-gather kernels to a plain loop that adds the rounded products
@@ -246,6 +247,33 @@ func TestSparseViews(t *testing.T) {
 				}
 				if k != len(idx) {
 					t.Fatalf("column view %d: %d entries, want %d", c, len(idx), k)
+				}
+			}
+		}
+	}
+}
+
+// TestAlignedRows checks the aligned copy of a dense operand: rows on 64-byte boundaries with an
+// odd number of 64-byte lines per row, the same entries, and no copy when the rows already are
+// aligned.
+func TestAlignedRows(t *testing.T) {
+	for _, m := range []int{1, 15, 16, 17, 500, 512} {
+		const rows = 7
+		x := make([]float32, rows*m)
+		for i := range x {
+			x[i] = float32(i)
+		}
+		out, ld, _ := alignedRows(nil, x, rows, m)
+		if uintptr(unsafe.Pointer(&out[0]))%64 != 0 && &out[0] != &x[0] {
+			t.Fatalf("m=%d: copy not 64-byte aligned", m)
+		}
+		if &out[0] != &x[0] && (ld*4%64 != 0 || ld*4/64%2 != 1 || ld < m) {
+			t.Fatalf("m=%d: stride %d", m, ld)
+		}
+		for r := range rows {
+			for j := range m {
+				if out[r*ld+j] != x[r*m+j] {
+					t.Fatalf("m=%d: entry (%d, %d) = %v, want %v", m, r, j, out[r*ld+j], x[r*m+j])
 				}
 			}
 		}
