@@ -147,19 +147,18 @@ def main():
         env = env_for(coretype)
         return env.get("OPENBLAS_CORETYPE", "(auto)")
 
-    # Our builds: pure Go once, OpenBLAS under every core type.
+    # Every contender's epochs are timed in rounds: one epoch (a fresh process) of each contender
+    # per round, so that a slow spell of a shared machine falls on all of them alike instead of
+    # on whichever ran then. The GEMM peak is measured once per core type, before the rounds.
+    jobs = []  # (annotation, command without the repeat count, env)
     for name, binary in builds.items():
         if binary is None:
             continue
         for ct in (["env"] if name == "pure-Go" else args.coretypes.split(",")):
             for dt in dtypes:
                 for est in args.estimators.split(","):
-                    recs, foreign = run([binary, "-dtype", dt, "-estimator", est, "-repeats", str(args.repeats)],
-                                        env_for(ct, ours=True), args.quiet_wait)
-                    for r in recs:
-                        r.update(contender="ebm " + name, coretype=label(ct) if name != "pure-Go" else "-",
-                                 foreign=foreign)
-                        note(r)
+                    jobs.append(({"contender": "ebm " + name, "coretype": label(ct) if name != "pure-Go" else "-"},
+                                 [binary, "-dtype", dt, "-estimator", est, "-repeats"], env_for(ct, ours=True)))
     if peers:
         for ct in args.coretypes.split(","):
             env = env_for(ct)
@@ -168,13 +167,19 @@ def main():
                 r.update(contender="numpy GEMM", coretype=label(ct), foreign=foreign)
                 note(r)
             for dt in dtypes:
-                jobs = [("numpy CD-1", "numpy")] + ([("sklearn PCD-1", "sklearn")] if sklearn else [])
-                for cname, which in jobs:
-                    recs, foreign = run([args.python, "bench/peers.py", which, "--dtype", dt,
-                                         "--repeats", str(args.repeats)], env, args.quiet_wait)
-                    for r in recs:
-                        r.update(contender=cname, coretype=label(ct), foreign=foreign)
-                        note(r)
+                for cname, which in [("numpy CD-1", "numpy")] + ([("sklearn PCD-1", "sklearn")] if sklearn else []):
+                    jobs.append(({"contender": cname, "coretype": label(ct)},
+                                 [args.python, "bench/peers.py", which, "--dtype", dt, "--repeats"], env))
+    merged = [None] * len(jobs)
+    for _ in range(args.repeats):
+        for i, (tag, cmd, env) in enumerate(jobs):
+            recs, foreign = run(cmd + ["1"], env, args.quiet_wait)
+            for r in recs:
+                r.update(tag)
+                merged[i] = merge(merged[i], r, foreign)
+    for r in merged:
+        if r is not None:
+            note(r)
     ais = None
     if args.ais:
         ais = run_ais(args)
@@ -201,6 +206,29 @@ def run_ais(args):
     return res
 
 
+def merge(acc, rec, foreign):
+    """Adds one round's record of a contender to its merged record (runs appended, medians
+    recomputed, the mean foreign load and the largest peak memory kept)."""
+    cpu = rec.get("cpu_sec_per_epoch_runs")
+    if not cpu:
+        cpu = [rec["cpu_sec_per_epoch_median"]] if rec.get("cpu_sec_per_epoch_median") else []
+    if acc is None:
+        acc = dict(rec)
+        acc["sec_per_epoch_runs"], acc["cpu_sec_per_epoch_runs"], acc["foreigns"] = [], [], []
+    acc["sec_per_epoch_runs"] += rec["sec_per_epoch_runs"]
+    acc["cpu_sec_per_epoch_runs"] += cpu
+    acc["foreigns"].append(foreign)
+    acc["foreign"] = statistics.mean(acc["foreigns"])
+    acc["peak_rss_mb"] = max(acc.get("peak_rss_mb", 0), rec.get("peak_rss_mb", 0))
+    acc["sec_per_epoch_median"] = statistics.median(acc["sec_per_epoch_runs"])
+    if acc["cpu_sec_per_epoch_runs"]:
+        acc["cpu_sec_per_epoch_median"] = statistics.median(acc["cpu_sec_per_epoch_runs"])
+    for k in ("final_cd_cost",):
+        if k in rec:
+            acc[k] = rec[k]
+    return acc
+
+
 def med(r):
     return r.get("sec_per_epoch_median") or statistics.median(r["sec_per_epoch_runs"])
 
@@ -209,7 +237,7 @@ def report(records, ais):
     gemm = {(r["dtype"], r["coretype"]): r for r in records if r["bench"] == "gemm"}
     rows = [r for r in records if r["bench"] != "gemm"]
     print()
-    print("CD-1 epoch, MNIST 60,000 x 784 -> 500 hidden, batch 100 (median of repeats)")
+    print("CD-1 epoch, MNIST 60,000 x 784 -> 500 hidden, batch 100 (median of repeats; one epoch of every contender per round)")
     print("%-16s %-8s %-22s %-9s %9s %9s %9s %10s %9s %8s" % ("contender", "dtype", "estimator/BLAS", "coretype", "s/epoch",
                                                              "CPU s", "GFLOP/s", "of GEMM pk", "peak MB", "foreign"))
     for r in rows:
