@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // Uniform draws of a *rand.PCG computed out of order, for the sampling kernels.
@@ -34,6 +35,17 @@ var pcgPow = func() (p [64]lcgMap) {
 	}
 	return p
 }()
+
+// usePCG512 selects the AVX-512 kernel where the CPU has it (tests switch it off to check the
+// scalar code too; both give the same draws).
+var usePCG512 = havePCG512
+
+// pcgLanes8 holds the constants of the AVX-512 kernel: eight steps (multiplier hi, lo;
+// increment hi, lo), the multiplier's lo word in 32-bit halves, and DXSM's multiplier.
+var pcgLanes8 = [8]uint64{
+	pcgPow[3].mulHi, pcgPow[3].mulLo, pcgPow[3].incHi, pcgPow[3].incLo,
+	pcgPow[3].mulLo & 0xffffffff, pcgPow[3].mulLo >> 32, dxsmMul, 0,
+}
 
 // mul128 returns the low 128 bits of (aHi, aLo)·(bHi, bLo).
 func mul128(aHi, aLo, bHi, bLo uint64) (hi, lo uint64) {
@@ -67,11 +79,13 @@ func pcgAdvance(hi, lo uint64, k uint64) (uint64, uint64) {
 	return hi, lo
 }
 
+// dxsmMul is the multiplier of PCG's DXSM output permutation.
+const dxsmMul = 0xda942042e4dd58b5
+
 // dxsm is PCG's output permutation of a state (math/rand/v2's PCG.Uint64 after next).
 func dxsm(hi, lo uint64) uint64 {
-	const cheapMul = 0xda942042e4dd58b5
 	hi ^= hi >> 32
-	hi *= cheapMul
+	hi *= dxsmMul
 	hi ^= hi >> 48
 	hi *= lo | 1
 	return hi
@@ -88,11 +102,29 @@ func pcgState(p *rand.PCG) (hi, lo uint64) {
 }
 
 // pcgUniforms sets u[i] to the (i+1)-th Float64 draw of a PCG in state (hi, lo): u[i] is what
-// rand.New(p).Float64() returns on its (i+1)-th call. Four sub-streams, each stepping four
-// draws at a time, are computed side by side.
+// rand.New(p).Float64() returns on its (i+1)-th call. Eight sub-streams in the lanes of AVX-512
+// registers where the CPU has AVX512DQ (pcg_amd64.s), else four in scalar registers, each
+// stepping over the others' draws, are computed side by side.
 func pcgUniforms(u []float64, hi, lo uint64) {
 	n := len(u)
 	if n == 0 {
+		return
+	}
+	if usePCG512 && n >= 16 {
+		// Eight sub-streams in the lanes of AVX-512 registers, then the last n mod 8 draws.
+		var st [16]uint64
+		h, l := hi, lo
+		for j := range 8 {
+			h, l = pcgStep.apply(h, l)
+			st[j], st[8+j] = h, l
+		}
+		body := n &^ 7
+		pcgUniformsAVX512(unsafe.Pointer(&u[0]), body, &st, &pcgLanes8)
+		h, l = pcgAdvance(hi, lo, uint64(body))
+		for i := body; i < n; i++ {
+			h, l = pcgStep.apply(h, l)
+			u[i] = unit(dxsm(h, l))
+		}
 		return
 	}
 	h0, l0 := pcgStep.apply(hi, lo)

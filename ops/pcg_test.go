@@ -9,6 +9,18 @@ import (
 // rand.New(PCG) for streams of many lengths and seeds, draws starting at any offset
 // (pcgAdvance), and the generator's state after k steps.
 func TestPCGUniforms(t *testing.T) {
+	defer func(old bool) { usePCG512 = old }(usePCG512)
+	for _, vec := range []bool{false, true} {
+		if vec && !havePCG512 {
+			continue
+		}
+		usePCG512 = vec
+		pcgUniformsMatch(t)
+	}
+}
+
+func pcgUniformsMatch(t *testing.T) {
+	t.Helper()
 	for _, seed := range [][2]uint64{{0, 0}, {1, 2}, {^uint64(0), 12345}, {0x9E3779B97F4A7C15, 1 << 63}} {
 		ref := rand.NewPCG(seed[0], seed[1])
 		hi, lo := pcgState(ref)
@@ -20,7 +32,7 @@ func TestPCGUniforms(t *testing.T) {
 		for i := range want {
 			want[i] = r.Float64()
 		}
-		for _, n := range []int{0, 1, 3, 7, 8, 9, 10, 11, 12, 13, 1000, 2999, 3000} {
+		for _, n := range []int{0, 1, 3, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 23, 24, 25, 1000, 2999, 3000} {
 			got := make([]float64, n)
 			pcgUniforms(got, seed[0], seed[1])
 			for i := range got {
@@ -49,11 +61,21 @@ func TestPCGUniforms(t *testing.T) {
 
 func BenchmarkPCGUniforms(b *testing.B) {
 	u := make([]float64, 50000)
-	b.Run("interleaved", func(b *testing.B) {
+	defer func(old bool) { usePCG512 = old }(usePCG512)
+	b.Run("scalar", func(b *testing.B) {
+		usePCG512 = false
 		for b.Loop() {
 			pcgUniforms(u, 1, 2)
 		}
 	})
+	if havePCG512 {
+		b.Run("avx512", func(b *testing.B) {
+			usePCG512 = true
+			for b.Loop() {
+				pcgUniforms(u, 1, 2)
+			}
+		})
+	}
 	b.Run("rand.Float64", func(b *testing.B) {
 		r := rand.New(rand.NewPCG(1, 2))
 		for b.Loop() {
