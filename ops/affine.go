@@ -82,8 +82,8 @@ type affineOp struct {
 	out  ownBuf
 	s32  sparse[float32]
 	s64  sparse[float64]
-	wt32 []float32 // wᵀ, for AffineT
-	wt64 []float64
+	wt32 blockPool[float32] // blocks of wᵀ, for AffineT
+	wt64 blockPool[float64]
 }
 
 var (
@@ -130,29 +130,27 @@ func (op *affineOp) Do(inputs ...G.Value) (G.Value, error) {
 	rows, m, k := shape[0], shape[1], x.shape[1]
 	v, out := op.out.get(x.dt, rows, m)
 	if x.dt == tensor.Float64 {
-		op.wt64 = affine(out.f64, x.f64, w.f64, c.f64, rows, k, m, op.trans, &op.s64, op.wt64)
+		affine(out.f64, x.f64, w.f64, c.f64, rows, k, m, op.trans, &op.s64, &op.wt64)
 	} else {
-		op.wt32 = affine(out.f32, x.f32, w.f32, c.f32, rows, k, m, op.trans, &op.s32, op.wt32)
+		affine(out.f32, x.f32, w.f32, c.f32, rows, k, m, op.trans, &op.s32, &op.wt32)
 	}
 	return v, nil
 }
 
 // affine sets out (rows, m) = x (rows, k) · w + c, where w is (k, m), or (m, k) and used
-// transposed when trans is set (wt is the scratch buffer for wᵀ, returned for reuse).
-func affine[T number](out, x, w, c []T, rows, k, m int, trans bool, s *sparse[T], wt []T) []T {
+// transposed when trans is set (wt lends the scratch blocks of wᵀ).
+func affine[T number](out, x, w, c []T, rows, k, m int, trans bool, s *sparse[T], wt *blockPool[T]) {
 	// The compressed view counts x's non-zeros, which decides between a GEMM and the gathers.
 	s.rowsOf(x, rows, k)
 	switch cfg := denseFor(s.nnz, len(x)); {
 	case cfg != nil:
 		gemm(cfg, false, trans, rows, m, k, x, w, out)
 	case trans:
-		wt = resize(wt, k*m)
-		transpose(wt, w, m, k)
-		gatherProduct(out, s, rows, k, wt, m, m, c)
-		return wt
+		gatherProductT(out, s, rows, k, w, m, c, wt)
+		return
 	default:
 		gatherProduct(out, s, rows, k, w, m, m, c)
-		return wt
+		return
 	}
 	for r := range rows {
 		o := out[r*m : (r+1)*m]
@@ -160,7 +158,6 @@ func affine[T number](out, x, w, c []T, rows, k, m int, trans bool, s *sparse[T]
 			o[j] += cj
 		}
 	}
-	return wt
 }
 
 func (op *affineOp) ReturnsPtr() bool      { return false }

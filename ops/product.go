@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"sync"
 	"unsafe"
 
 	"github.com/ebm-go/ebm/internal/parallel"
@@ -318,6 +319,56 @@ func gatherProduct[T number](out []T, s *sparse[T], rows, k int, mat []T, m, ld 
 	}
 	parallelRange(blocks, s.nnz*m+rows*m, run)
 }
+
+// gatherProductT is gatherProduct with the transpose of w, a (m, k) matrix: out = s·wᵀ + 1 biasᵀ.
+// Instead of transposing all of w first (a pass that writes wᵀ to memory and another that reads
+// it back), each goroutine transposes one block of rows of w, the columns of out it computes,
+// into a scratch block that stays in its cache (k × the block width: 256 KB for 500 float32
+// hidden units), then gathers from it for every row of out. The sums are those of
+// gatherProduct on wᵀ, bit for bit.
+func gatherProductT[T number](out []T, s *sparse[T], rows, k int, w []T, m int, bias []T, pool *blockPool[T]) {
+	if len(out) < rows*m || len(w) < m*k || len(s.start) < rows+1 || (bias != nil && len(bias) < m) {
+		panic("ops: gatherProductT: operands too short")
+	}
+	cb := blockCols[T]()
+	blocks := (m + cb - 1) / cb
+	run := func(lo, hi int) {
+		t := pool.get(k * cb)
+		defer pool.put(t)
+		for b := lo; b < hi; b++ {
+			c0, c1 := b*cb, min((b+1)*cb, m)
+			n := c1 - c0
+			wt := (*t)[:k*n]
+			transpose(wt, w[c0*k:c1*k], n, k) // wt (k, n): wt[j, c] = w[c0+c, j]
+			for r := range rows {
+				dst := out[r*m+c0 : r*m+c1]
+				clear(dst)
+				idx, val := s.row(r)
+				gatherAdd(dst, wt, n, idx, val)
+				if bias != nil {
+					for j, cj := range bias[c0:c1] {
+						dst[j] += cj
+					}
+				}
+			}
+		}
+	}
+	parallelRange(blocks, s.nnz*m+rows*m+m*k, run)
+}
+
+// blockPool lends scratch slices to the goroutines of a product (one each while it runs).
+type blockPool[T number] struct{ p sync.Pool }
+
+func (bp *blockPool[T]) get(n int) *[]T {
+	if t, ok := bp.p.Get().(*[]T); ok && cap(*t) >= n {
+		*t = (*t)[:n]
+		return t
+	}
+	t := make([]T, n)
+	return &t
+}
+
+func (bp *blockPool[T]) put(t *[]T) { bp.p.Put(t) }
 
 // outerProduct sets out (k, m) to xᵀ·g for x (rows, k) and g (rows, m) with row stride ld, given
 // s, the column view of x (colsOf): out[i, :] = Σ_r x[r, i]·g[r, :], summed in increasing r. The columns are
