@@ -152,3 +152,28 @@ func TestB19ValueDomain(t *testing.T) {
 		sameBits(t, "unchecked data: parameters after the error", paramBits(m), before)
 	}
 }
+
+// TestDivergenceWithinEpoch is the float32 lr 1e38 case with four minibatches per epoch, so that
+// the failing step comes after updates of the same epoch and the trainer's bound check (not only
+// the entry-by-entry check every epoch starts with) has to catch it: training stops with a
+// non-finite error and finite parameters.
+func TestDivergenceWithinEpoch(t *testing.T) {
+	m := ckptModel(t, tensor.Float32, 1)
+	data := ckptData(tensor.Float32)
+	s := ckptSettings(optim.CD{}, 50, 1)
+	s.LearningRate, s.Momentum = optim.Constant(1e38), optim.Constant(0.9)
+	s.BatchSize, s.MonitorRows = data.Shape()[0]/4, -1
+	tr, err := optim.NewTrainer(m, data.Shape()[0], s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	_, err = tr.Epochs(context.Background(), data, 50)
+	if err == nil || !strings.Contains(err.Error(), "non-finite") {
+		t.Fatalf("error %v, want a non-finite update or cost", err)
+	}
+	if strings.Contains(err.Error(), ", minibatch 1:") {
+		t.Logf("note: failed at the first minibatch of an epoch: %v", err)
+	}
+	allFinite(t, "after the error", m)
+}

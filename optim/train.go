@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -64,6 +66,7 @@ type Trainer struct {
 	values    []*tensor.Dense
 	grads     []*tensor.Dense
 	gradNodes G.Nodes
+	bounds    []paramBound // after the last update, for checkBound
 	decay     []float64
 	// clipMargin keeps a clipped step's norm at most ClipNorm after rounding.
 	clipMargin float64
@@ -171,6 +174,7 @@ func NewTrainer(m Model, n int, s Settings) (*Trainer, error) {
 		t.decay = append(t.decay, decay)
 	}
 	t.grads = make([]*tensor.Dense, len(t.params))
+	t.bounds = make([]paramBound, len(t.params))
 	t.clipMargin = 1 - 1e-9
 	if dt.Eq(tensor.Float32) {
 		t.clipMargin = 1 - 1e-6
@@ -307,6 +311,7 @@ func (t *Trainer) Epochs(ctx context.Context, data *tensor.Dense, n int) ([]Epoc
 			t.perm = t.shuffle.Perm(rows)
 			t.costSum, t.clipped = 0, 0
 		}
+		clear(t.bounds) // the parameters may have been changed since the last update
 		for t.pos < batches {
 			bi := t.pos
 			copy(idx, t.perm[bi*t.batch:(bi+1)*t.batch])
@@ -415,13 +420,20 @@ func (t *Trainer) step(lr, mom float64) (float64, bool, error) {
 			clipped = true
 		}
 	}
+	// Every update is checked before any is applied, so a non-finite one leaves all
+	// parameters as they were: from bounds when they suffice (one read of each gradient),
+	// else entry by entry.
 	for i, p := range t.params {
+		if t.checkBound(i, lr, mom) {
+			continue
+		}
 		if err := checkStep(t.values[i], t.grads[i], t.vel[i], lr, mom, t.decay[i]); err != nil {
 			return cost, false, errors.Wrapf(err, "parameter %s", p.Name())
 		}
 	}
 	for i := range t.params {
-		applyStep(t.values[i], t.grads[i], t.vel[i], lr, mom, t.decay[i])
+		mt, mv := applyStep(t.values[i], t.grads[i], t.vel[i], lr, mom, t.decay[i])
+		t.bounds[i] = paramBound{theta: mt, vel: mv, ok: true}
 	}
 	if t.persist {
 		vk, ok := t.vk.(*tensor.Dense)
@@ -572,40 +584,55 @@ func checkStep(theta, grad, vel *tensor.Dense, lr, mom, decay float64) error {
 	return nil
 }
 
-// applyStep is update without the check (checkStep has passed).
-func applyStep(theta, grad, vel *tensor.Dense, lr, mom, decay float64) {
+// applyStep is update without the check (checkStep has passed). It returns the largest |θ'| and
+// |Δ'| of the new values (the bound checkBound uses at the next step).
+func applyStep(theta, grad, vel *tensor.Dense, lr, mom, decay float64) (maxTheta, maxVel float64) {
+	var mu sync.Mutex
+	keep := func(mt, mv float64) {
+		mu.Lock()
+		maxTheta, maxVel = max(maxTheta, mt), max(maxVel, mv)
+		mu.Unlock()
+	}
 	switch th := theta.Data().(type) {
 	case []float64:
 		g, v := grad.Data().([]float64), vel.Data().([]float64)
-		split(len(th), func(lo, hi int) { update64(th[lo:hi], g[lo:hi], v[lo:hi], lr, mom, decay) })
+		split(len(th), func(lo, hi int) { keep(update64(th[lo:hi], g[lo:hi], v[lo:hi], lr, mom, decay)) })
 	case []float32:
 		g, v := grad.Data().([]float32), vel.Data().([]float32)
 		split(len(th), func(lo, hi int) {
-			update32(th[lo:hi], g[lo:hi], v[lo:hi], float32(lr), float32(mom), float32(decay))
+			keep(update32(th[lo:hi], g[lo:hi], v[lo:hi], float32(lr), float32(mom), float32(decay)))
 		})
 	}
+	return maxTheta, maxVel
 }
 
-func update64(th, g, v []float64, lr, mom, decay float64) {
+func update64(th, g, v []float64, lr, mom, decay float64) (maxTheta, maxVel float64) {
 	g, v = g[:len(th)], v[:len(th)]
 	done := 0
 	if haveAVX2 && len(th) >= 4 {
 		done = len(th) &^ 3
-		momentum64AVX2(unsafe.Pointer(&th[0]), unsafe.Pointer(&g[0]), unsafe.Pointer(&v[0]), done, lr, mom, decay)
+		var mx [8]float64
+		momentum64AVX2(unsafe.Pointer(&th[0]), unsafe.Pointer(&g[0]), unsafe.Pointer(&v[0]), done, lr, mom, decay, &mx)
+		maxTheta, maxVel = max(mx[0], mx[1], mx[2], mx[3]), max(mx[4], mx[5], mx[6], mx[7])
 	}
 	for i := done; i < len(th); i++ {
 		gi := g[i] + float64(decay*th[i])
 		v[i] = float64(mom*v[i]) - float64(lr*gi)
 		th[i] += v[i]
+		maxTheta, maxVel = max(maxTheta, math.Abs(th[i])), max(maxVel, math.Abs(v[i]))
 	}
+	return maxTheta, maxVel
 }
 
-func update32(th, g, v []float32, l, m, d float32) {
+func update32(th, g, v []float32, l, m, d float32) (maxTheta, maxVel float64) {
 	g, v = g[:len(th)], v[:len(th)]
 	done := 0
+	var mt, mv float32
 	if haveAVX2 && len(th) >= 8 {
 		done = len(th) &^ 7
-		momentum32AVX2(unsafe.Pointer(&th[0]), unsafe.Pointer(&g[0]), unsafe.Pointer(&v[0]), done, l, m, d)
+		var mx [16]float32
+		momentum32AVX2(unsafe.Pointer(&th[0]), unsafe.Pointer(&g[0]), unsafe.Pointer(&v[0]), done, l, m, d, &mx)
+		mt, mv = slices.Max(mx[:8]), slices.Max(mx[8:])
 	}
 	for i := done; i < len(th); i++ {
 		// The conversions round each product, so that no compiler fuses them into FMAs and the
@@ -613,7 +640,92 @@ func update32(th, g, v []float32, l, m, d float32) {
 		gi := g[i] + float32(d*th[i])
 		v[i] = float32(m*v[i]) - float32(l*gi)
 		th[i] += v[i]
+		mt, mv = max(mt, float32(math.Abs(float64(th[i])))), max(mv, float32(math.Abs(float64(v[i]))))
 	}
+	return float64(mt), float64(mv)
+}
+
+// absMax returns the largest |x[i]|, +Inf when an entry is NaN or infinite (the CPUs share the
+// scan).
+func absMax(x *tensor.Dense) float64 {
+	var mu sync.Mutex
+	res := 0.0
+	keep := func(m float64) {
+		mu.Lock()
+		res = max(res, m)
+		mu.Unlock()
+	}
+	switch d := x.Data().(type) {
+	case []float32:
+		split(len(d), func(lo, hi int) { keep(absMax32(d[lo:hi])) })
+	case []float64:
+		split(len(d), func(lo, hi int) { keep(absMax64(d[lo:hi])) })
+	}
+	return res
+}
+
+func absMax32(x []float32) float64 {
+	bits, done := uint32(0), 0
+	if haveAVX2 && len(x) >= 8 {
+		done = len(x) &^ 7
+		bits = absMax32AVX2(unsafe.Pointer(&x[0]), done)
+	}
+	for _, v := range x[done:] {
+		bits = max(bits, math.Float32bits(v)&0x7fffffff)
+	}
+	if bits >= 0x7f800000 {
+		return math.Inf(1)
+	}
+	return float64(math.Float32frombits(bits))
+}
+
+func absMax64(x []float64) float64 {
+	m, nan, done := 0.0, false, 0
+	if haveAVX2 && len(x) >= 4 {
+		done = len(x) &^ 3
+		m, nan = absMax64AVX2(unsafe.Pointer(&x[0]), done)
+	}
+	for _, v := range x[done:] {
+		nan = nan || v != v
+		m = max(m, math.Abs(v))
+	}
+	if nan || math.IsInf(m, 1) {
+		return math.Inf(1)
+	}
+	return m
+}
+
+// checkBound reports whether the update of parameter i is certainly finite from bounds alone:
+// with |θ| ≤ Θ and |Δ| ≤ V after the previous update and |g| ≤ γ now (one read of the gradient,
+// which the machine has just written), every |θ'| is at most Θ + |mom|·V + |lr|·(γ + |decay|·Θ)
+// up to a few roundings; below a quarter of the dtype's largest value that leaves no room for an
+// overflow. When it cannot tell (no bound yet, a NaN or infinite gradient entry, or big values)
+// it returns false and the caller runs the exact check, checkStep.
+func (t *Trainer) checkBound(i int, lr, mom float64) bool {
+	if !t.bounds[i].ok {
+		return false
+	}
+	return stepBounded(t.bounds[i], absMax(t.grads[i]), lr, mom, t.decay[i], t.values[i].Dtype() == tensor.Float32)
+}
+
+// stepBounded is checkBound's test for a parameter with bounds b and gradient entries of size at
+// most gamma (+Inf when one is NaN or infinite).
+func stepBounded(b paramBound, gamma, lr, mom, decay float64, float32 bool) bool {
+	bound := b.theta + math.Abs(mom)*b.vel + math.Abs(lr)*(gamma+math.Abs(decay)*b.theta)
+	limit := math.MaxFloat64 / 4
+	if float32 {
+		limit = math.MaxFloat32 / 4
+	}
+	// The step's factors are rounded to the dtype too: a learning rate beyond its range is
+	// infinite there, whatever the gradient.
+	return bound <= limit && math.Abs(lr) <= limit && math.Abs(mom) <= limit && math.Abs(decay) <= limit // false for NaN
+}
+
+// paramBound is the largest |θ| and |Δ| of a parameter after the trainer's last update (ok:
+// known; every epoch starts without, since the parameters may have been changed in between).
+type paramBound struct {
+	theta, vel float64
+	ok         bool
 }
 
 // stepFinite reports whether every θ' = θ + (mom·Δ - lr·(g + decay·θ)) is finite: Σ θ'·0 is 0

@@ -11,10 +11,16 @@ import (
 var haveAVX2 = cpu.X86.HasAVX2
 
 //go:noescape
-func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32)
+func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32, mx *[16]float32)
 
 //go:noescape
-func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64)
+func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64, mx *[8]float64)
+
+//go:noescape
+func absMax32AVX2(x unsafe.Pointer, n int) uint32
+
+//go:noescape
+func absMax64AVX2(x unsafe.Pointer, n int) (max float64, nan bool)
 
 //go:noescape
 func stepFinite32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32) bool

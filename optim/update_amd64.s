@@ -7,11 +7,14 @@
 //
 //	gi = g + decay·θ;  Δ = mom·Δ - lr·gi;  θ = θ + Δ
 //
-// and the check that the update would leave every parameter finite: θ' = θ + Δ' computed as
-// above but not stored, and θ' - θ' (+0 when finite, NaN otherwise) OR-ed over all entries.
+// with the largest |θ'| and |Δ'| kept in passing (for the next step's bound, checkBound), the
+// check that the update would leave every parameter finite: θ' = θ + Δ' computed as above but
+// not stored, and θ' - θ' (+0 when finite, NaN otherwise) OR-ed over all entries; and the
+// largest |g| with NaN detection.
 
-// func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32)
-TEXT ·momentum32AVX2(SB), NOSPLIT, $0-44
+// func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32, mx *[16]float32)
+// mx receives the lane maxima of |θ'| (mx[0:8]) and |Δ'| (mx[8:16]).
+TEXT ·momentum32AVX2(SB), NOSPLIT, $0-56
 	MOVQ th+0(FP), DI
 	MOVQ gr+8(FP), SI
 	MOVQ v+16(FP), DX
@@ -19,6 +22,10 @@ TEXT ·momentum32AVX2(SB), NOSPLIT, $0-44
 	VBROADCASTSS lr+32(FP), Y13
 	VBROADCASTSS mom+36(FP), Y14
 	VBROADCASTSS decay+40(FP), Y15
+	VPCMPEQD Y11, Y11, Y11
+	VPSRLD   $1, Y11, Y11          // 0x7fffffff: |x|
+	VXORPS   Y8, Y8, Y8            // max |θ'|
+	VXORPS   Y9, Y9, Y9            // max |Δ'|
 	XORQ AX, AX
 m32loop:
 	CMPQ AX, CX
@@ -34,9 +41,16 @@ m32loop:
 	VADDPS Y2, Y0, Y0              // θ + Δ
 	VMOVUPS Y0, (DI)(AX*4)
 	VMOVUPS Y2, (DX)(AX*4)
+	VANDPS Y11, Y0, Y6
+	VMAXPS Y6, Y8, Y8
+	VANDPS Y11, Y2, Y7
+	VMAXPS Y7, Y9, Y9
 	ADDQ $8, AX
 	JMP  m32loop
 m32done:
+	MOVQ    mx+48(FP), DI
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 32(DI)
 	VZEROUPPER
 	RET
 
@@ -73,8 +87,9 @@ s32done:
 	VZEROUPPER
 	RET
 
-// func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64)
-TEXT ·momentum64AVX2(SB), NOSPLIT, $0-56
+// func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64, mx *[8]float64)
+// mx receives the lane maxima of |θ'| (mx[0:4]) and |Δ'| (mx[4:8]).
+TEXT ·momentum64AVX2(SB), NOSPLIT, $0-64
 	MOVQ th+0(FP), DI
 	MOVQ gr+8(FP), SI
 	MOVQ v+16(FP), DX
@@ -82,6 +97,10 @@ TEXT ·momentum64AVX2(SB), NOSPLIT, $0-56
 	VBROADCASTSD lr+32(FP), Y13
 	VBROADCASTSD mom+40(FP), Y14
 	VBROADCASTSD decay+48(FP), Y15
+	VPCMPEQQ Y11, Y11, Y11
+	VPSRLQ   $1, Y11, Y11          // |x| mask
+	VXORPD   Y8, Y8, Y8
+	VXORPD   Y9, Y9, Y9
 	XORQ AX, AX
 m64loop:
 	CMPQ AX, CX
@@ -97,9 +116,16 @@ m64loop:
 	VADDPD Y2, Y0, Y0              // θ + Δ
 	VMOVUPD Y0, (DI)(AX*8)
 	VMOVUPD Y2, (DX)(AX*8)
+	VANDPD Y11, Y0, Y6
+	VMAXPD Y6, Y8, Y8
+	VANDPD Y11, Y2, Y7
+	VMAXPD Y7, Y9, Y9
 	ADDQ $4, AX
 	JMP  m64loop
 m64done:
+	MOVQ    mx+56(FP), DI
+	VMOVUPD Y8, (DI)
+	VMOVUPD Y9, 32(DI)
 	VZEROUPPER
 	RET
 
@@ -133,5 +159,76 @@ s64loop:
 s64done:
 	VPTEST Y10, Y10                // all bits clear: every θ' finite
 	SETEQ ret+56(FP)
+	VZEROUPPER
+	RET
+
+// func absMax32AVX2(x unsafe.Pointer, n int) uint32
+// The largest bits of |x[i]| (sign cleared) over n entries (a multiple of 8): above 0x7f800000
+// exactly when some entry is NaN, 0x7f800000 when the largest is ±Inf.
+TEXT ·absMax32AVX2(SB), NOSPLIT, $0-20
+	MOVQ     x+0(FP), SI
+	MOVQ     n+8(FP), CX
+	VPCMPEQD Y11, Y11, Y11
+	VPSRLD   $1, Y11, Y11
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	XORQ     AX, AX
+am32loop:
+	LEAQ    16(AX), DX
+	CMPQ    DX, CX
+	JGT     am32tail
+	VPAND   (SI)(AX*4), Y11, Y2
+	VPMAXUD Y2, Y0, Y0
+	VPAND   32(SI)(AX*4), Y11, Y3
+	VPMAXUD Y3, Y1, Y1
+	ADDQ    $16, AX
+	JMP     am32loop
+am32tail:
+	CMPQ    AX, CX
+	JGE     am32done
+	VPAND   (SI)(AX*4), Y11, Y2
+	VPMAXUD Y2, Y0, Y0
+am32done:
+	VPMAXUD      Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPMAXUD      X1, X0, X0
+	VMOVD        X0, AX
+	MOVL         AX, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func absMax64AVX2(x unsafe.Pointer, n int) (max float64, nan bool)
+// The largest |x[i]| over n entries (a multiple of 4) and whether some entry is NaN.
+TEXT ·absMax64AVX2(SB), NOSPLIT, $0-25
+	MOVQ     x+0(FP), SI
+	MOVQ     n+8(FP), CX
+	VPCMPEQQ Y11, Y11, Y11
+	VPSRLQ   $1, Y11, Y11
+	VXORPD   Y0, Y0, Y0
+	VXORPD   Y1, Y1, Y1          // NaN lanes
+	XORQ     AX, AX
+am64loop:
+	CMPQ    AX, CX
+	JGE     am64done
+	VMOVUPD (SI)(AX*8), Y2
+	VCMPPD  $3, Y2, Y2, Y3       // unordered: NaN
+	VORPD   Y3, Y1, Y1
+	VANDPD  Y11, Y2, Y2
+	VMAXPD  Y2, Y0, Y0
+	ADDQ    $4, AX
+	JMP     am64loop
+am64done:
+	VEXTRACTF128 $1, Y0, X2
+	VMAXPD       X2, X0, X0
+	VPERMILPD    $1, X0, X2
+	VMAXPD       X2, X0, X0
+	MOVSD        X0, max+16(FP)
+	VMOVMSKPD    Y1, AX
+	TESTL        AX, AX
+	SETNE        nan+24(FP)
 	VZEROUPPER
 	RET

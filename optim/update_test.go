@@ -34,11 +34,22 @@ func TestUpdateMatchesScalar(t *testing.T) {
 			wt32[i] += wv32[i]
 		}
 		dense := func(x any) *tensor.Dense { return tensor.New(tensor.WithShape(n), tensor.WithBacking(x)) }
-		if err := update(dense(th64), dense(g64), dense(v64), lr, mom, decay); err != nil {
+		if err := checkStep(dense(th64), dense(g64), dense(v64), lr, mom, decay); err != nil {
 			t.Fatal(err)
 		}
-		if err := update(dense(th32), dense(g32), dense(v32), lr, mom, decay); err != nil {
+		mt64, mv64 := applyStep(dense(th64), dense(g64), dense(v64), lr, mom, decay)
+		if err := checkStep(dense(th32), dense(g32), dense(v32), lr, mom, decay); err != nil {
 			t.Fatal(err)
+		}
+		mt32, mv32 := applyStep(dense(th32), dense(g32), dense(v32), lr, mom, decay)
+		// The maxima the update reports for the next step's bound.
+		wmt64, wmv64, wmt32, wmv32 := 0.0, 0.0, 0.0, 0.0
+		for i := range n {
+			wmt64, wmv64 = max(wmt64, math.Abs(wt64[i])), max(wmv64, math.Abs(wv64[i]))
+			wmt32, wmv32 = max(wmt32, math.Abs(float64(wt32[i]))), max(wmv32, math.Abs(float64(wv32[i])))
+		}
+		if mt64 != wmt64 || mv64 != wmv64 || mt32 != wmt32 || mv32 != wmv32 {
+			t.Fatalf("n=%d: maxima |θ'| %v/%v |Δ'| %v/%v, want %v/%v %v/%v", n, mt64, mt32, mv64, mv32, wmt64, wmt32, wmv64, wmv32)
 		}
 		for i := range n {
 			if th64[i] != wt64[i] || v64[i] != wv64[i] || g64[i] != wg64[i] || th32[i] != wt32[i] || v32[i] != wv32[i] || g32[i] != wg32[i] {
@@ -78,5 +89,74 @@ func itoa(i int) string {
 		if i /= 10; i == 0 {
 			return s
 		}
+	}
+}
+
+// TestAbsMax checks the gradient scan of the bound check: the largest magnitude, +Inf for a NaN
+// or infinite entry anywhere (vector body or tail), in both dtypes.
+func TestAbsMax(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 5, 8, 9, 16, 17, 100, 70001} {
+		x64 := make([]float64, n)
+		x32 := make([]float32, n)
+		for i := range x64 {
+			x64[i] = r.NormFloat64() * 1e3
+			x32[i] = float32(x64[i])
+		}
+		want64, want32 := 0.0, 0.0
+		for i := range n {
+			want64, want32 = max(want64, math.Abs(x64[i])), max(want32, math.Abs(float64(x32[i])))
+		}
+		d64 := tensor.New(tensor.WithShape(n), tensor.WithBacking(x64))
+		d32 := tensor.New(tensor.WithShape(n), tensor.WithBacking(x32))
+		if got64, got32 := absMax(d64), absMax(d32); got64 != want64 || got32 != want32 {
+			t.Fatalf("n=%d: absMax %v/%v, want %v/%v", n, got64, got32, want64, want32)
+		}
+		for _, j := range []int{0, n / 2, n - 1} {
+			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				x64[j], x32[j] = bad, float32(bad)
+				if got64, got32 := absMax(d64), absMax(d32); !math.IsInf(got64, 1) || !math.IsInf(got32, 1) {
+					t.Fatalf("n=%d: %v at %d: absMax %v/%v, want +Inf", n, bad, j, got64, got32)
+				}
+				x64[j], x32[j] = 1, 1
+			}
+		}
+	}
+}
+
+// TestStepBoundedSound: whenever the bound says an update is finite, the exact check agrees
+// (random parameters, velocities and gradients over many magnitudes, with learning rates up to
+// overflow), and the bound does say so for ordinary steps.
+func TestStepBoundedSound(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const n = 64
+	passed := 0
+	for trial := range 3000 {
+		scale := math.Pow(10, float64(r.IntN(80)-10))
+		lr := math.Pow(10, float64(r.IntN(80)-40))
+		mom, decay := r.Float64(), r.Float64()*1e-3
+		th, g, v := make([]float32, n), make([]float32, n), make([]float32, n)
+		b := paramBound{ok: true}
+		gamma := 0.0
+		for i := range n {
+			th[i] = float32(scale * r.NormFloat64())
+			v[i] = float32(scale * r.NormFloat64())
+			g[i] = float32(scale * r.NormFloat64())
+			b.theta, b.vel = max(b.theta, math.Abs(float64(th[i]))), max(b.vel, math.Abs(float64(v[i])))
+			gamma = max(gamma, math.Abs(float64(g[i])))
+		}
+		if stepBounded(b, gamma, lr, mom, decay, true) {
+			passed++
+			if !stepFinite(th, g, v, float32(lr), float32(mom), float32(decay)) {
+				t.Fatalf("trial %d: the bound passed a step that overflows (scale %g, lr %g)", trial, scale, lr)
+			}
+		}
+	}
+	if passed < 300 {
+		t.Fatalf("only %d of 3000 steps passed the bound", passed)
+	}
+	if stepBounded(paramBound{theta: 1, vel: 1, ok: true}, math.Inf(1), 0.1, 0.9, 0, true) ||
+		stepBounded(paramBound{theta: 1, vel: 1, ok: true}, math.NaN(), 0.1, 0.9, 0, false) {
+		t.Fatal("a non-finite gradient passed the bound")
 	}
 }
