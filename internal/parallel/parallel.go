@@ -123,6 +123,11 @@ func For(n, chunks int, f func(lo, hi int)) {
 	// takes a smaller share instead of leaving the caller waiting.
 	workers := Workers()
 	c := min(chunks, n, 4*workers)
+	if c > 1 {
+		// Chunks of ⌈n/c⌉ indices: as many as it takes to cover n, none of them empty.
+		size := (n + c - 1) / c
+		c = (n + size - 1) / size
+	}
 	if workers <= 1 || c <= 1 || !busy.TryLock() {
 		f(0, n)
 		return

@@ -12,11 +12,11 @@ import (
 // the worker count, sizes below the chunk count, and concurrent callers (which fall back to
 // serial loops).
 func TestForCoversOnce(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 3, 7, 100, 1001} {
+	for _, n := range []int{0, 1, 2, 3, 7, 9, 10, 12, 13, 100, 1001} {
 		for _, chunks := range []int{0, 1, 2, 3, 16} {
 			hits := make([]int32, n)
 			For(n, chunks, func(lo, hi int) {
-				if lo < 0 || hi > n || lo > hi {
+				if lo < 0 || hi > n || lo > hi || lo == hi && n > 0 {
 					t.Errorf("n=%d chunks=%d: bad range [%d,%d)", n, chunks, lo, hi)
 					return
 				}
