@@ -9,11 +9,11 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestCheckMatrixFinite puts one NaN or ±Inf at positions around the blocks allFinite splits the
-// scan into and checks that CheckMatrix names its row and column, in both dtypes, while extreme
+// TestCheckMatrixFinite puts one NaN or ±Inf at the ends and inside the pieces the scan is shared
+// out in and checks that CheckMatrix names its row and column, in both dtypes, while extreme
 // finite values (±MaxFloat, subnormals, -0) pass.
 func TestCheckMatrixFinite(t *testing.T) {
-	const rows, cols = 700, 200 // 140,000 entries: three blocks of 65,536
+	const rows, cols = 700, 200 // 140,000 entries: two CPUs' chunks and more
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		x := tensor.New(tensor.WithShape(rows, cols), tensor.Of(dt))
 		set := func(i int, v float64) {
@@ -48,8 +48,8 @@ func TestCheckMatrixFinite(t *testing.T) {
 	}
 }
 
-// TestCheckMatrixBlocks: sizes whose block count is not a multiple of the CPUs' chunk count
-// (12 blocks of 65,536 for 1,000 MNIST rows) are scanned whole.
+// TestCheckMatrixBlocks: sizes that the scan's chunks do not divide evenly (1,000 and 1,337 MNIST
+// rows; 1,000 rows once made the CPUs' chunks overrun the data) are scanned whole.
 func TestCheckMatrixBlocks(t *testing.T) {
 	for _, rows := range []int{1000, 1337} {
 		x := tensor.New(tensor.WithShape(rows, 784), tensor.Of(tensor.Float32))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ebm-go/ebm/datasets"
 	"github.com/ebm-go/ebm/graph"
+	"github.com/ebm-go/ebm/internal/absmax"
 	"github.com/ebm-go/ebm/internal/parallel"
 	"github.com/ebm-go/ebm/ops"
 )
@@ -545,8 +546,9 @@ func copyDense(dst, src *tensor.Dense) error {
 	return fmt.Errorf("chain state: cannot copy %v %v into %v %v", src.Dtype(), src.Shape(), dst.Dtype(), dst.Shape())
 }
 
-// update applies Δ ← mom·Δ - lr·(g + decay·θ); θ ← θ + Δ elementwise (g is only read). It first checks (checkStep) that every new θ would be finite
-// and otherwise reports the first bad entry without changing anything.
+// update applies Δ ← mom·Δ - lr·(g + decay·θ); θ ← θ + Δ elementwise (g is only read). It first
+// checks (checkStep) that every new θ would be finite and otherwise reports the first bad entry
+// without changing anything.
 func update(theta, grad, vel *tensor.Dense, lr, mom, decay float64) error {
 	if err := checkStep(theta, grad, vel, lr, mom, decay); err != nil {
 		return err
@@ -645,56 +647,6 @@ func update32(th, g, v []float32, l, m, d float32) (maxTheta, maxVel float64) {
 	return float64(mt), float64(mv)
 }
 
-// absMax returns the largest |x[i]|, +Inf when an entry is NaN or infinite (the CPUs share the
-// scan).
-func absMax(x *tensor.Dense) float64 {
-	var mu sync.Mutex
-	res := 0.0
-	keep := func(m float64) {
-		mu.Lock()
-		res = max(res, m)
-		mu.Unlock()
-	}
-	switch d := x.Data().(type) {
-	case []float32:
-		split(len(d), func(lo, hi int) { keep(absMax32(d[lo:hi])) })
-	case []float64:
-		split(len(d), func(lo, hi int) { keep(absMax64(d[lo:hi])) })
-	}
-	return res
-}
-
-func absMax32(x []float32) float64 {
-	bits, done := uint32(0), 0
-	if haveAVX2 && len(x) >= 8 {
-		done = len(x) &^ 7
-		bits = absMax32AVX2(unsafe.Pointer(&x[0]), done)
-	}
-	for _, v := range x[done:] {
-		bits = max(bits, math.Float32bits(v)&0x7fffffff)
-	}
-	if bits >= 0x7f800000 {
-		return math.Inf(1)
-	}
-	return float64(math.Float32frombits(bits))
-}
-
-func absMax64(x []float64) float64 {
-	m, nan, done := 0.0, false, 0
-	if haveAVX2 && len(x) >= 4 {
-		done = len(x) &^ 3
-		m, nan = absMax64AVX2(unsafe.Pointer(&x[0]), done)
-	}
-	for _, v := range x[done:] {
-		nan = nan || v != v
-		m = max(m, math.Abs(v))
-	}
-	if nan || math.IsInf(m, 1) {
-		return math.Inf(1)
-	}
-	return m
-}
-
 // checkBound reports whether the update of parameter i is certainly finite from bounds alone:
 // with |θ| ≤ Θ and |Δ| ≤ V after the previous update and |g| ≤ γ now (one read of the gradient,
 // which the machine has just written), every |θ'| is at most Θ + |mom|·V + |lr|·(γ + |decay|·Θ)
@@ -705,7 +657,7 @@ func (t *Trainer) checkBound(i int, lr, mom float64) bool {
 	if !t.bounds[i].ok {
 		return false
 	}
-	return stepBounded(t.bounds[i], absMax(t.grads[i]), lr, mom, t.decay[i], t.values[i].Dtype() == tensor.Float32)
+	return stepBounded(t.bounds[i], absMaxOf(t.grads[i]), lr, mom, t.decay[i], t.values[i].Dtype() == tensor.Float32)
 }
 
 // stepBounded is checkBound's test for a parameter with bounds b and gradient entries of size at
@@ -719,6 +671,17 @@ func stepBounded(b paramBound, gamma, lr, mom, decay float64, float32 bool) bool
 	// The step's factors are rounded to the dtype too: a learning rate beyond its range is
 	// infinite there, whatever the gradient.
 	return bound <= limit && math.Abs(lr) <= limit && math.Abs(mom) <= limit && math.Abs(decay) <= limit // false for NaN
+}
+
+// absMaxOf is absmax.Of on a tensor's data (float32 or float64).
+func absMaxOf(x *tensor.Dense) float64 {
+	switch d := x.Data().(type) {
+	case []float32:
+		return absmax.Of(d)
+	case []float64:
+		return absmax.Of(d)
+	}
+	return math.Inf(1)
 }
 
 // paramBound is the largest |θ| and |Δ| of a parameter after the trainer's last update (ok:

@@ -17,12 +17,6 @@ func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32, mx 
 func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64, mx *[8]float64)
 
 //go:noescape
-func absMax32AVX2(x unsafe.Pointer, n int) uint32
-
-//go:noescape
-func absMax64AVX2(x unsafe.Pointer, n int) (max float64, nan bool)
-
-//go:noescape
 func stepFinite32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32) bool
 
 //go:noescape

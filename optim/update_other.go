@@ -12,8 +12,6 @@ func momentum32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32, mx 
 func momentum64AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float64, mx *[8]float64) {
 	panic("no AVX2")
 }
-func absMax32AVX2(x unsafe.Pointer, n int) uint32                  { panic("no AVX2") }
-func absMax64AVX2(x unsafe.Pointer, n int) (max float64, nan bool) { panic("no AVX2") }
 func stepFinite32AVX2(th, gr, v unsafe.Pointer, n int, lr, mom, decay float32) bool {
 	panic("no AVX2")
 }
