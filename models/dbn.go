@@ -47,16 +47,8 @@ func NewDBN(sizes []int, dt tensor.Dtype, src rand.Source) (*DBN, error) {
 	if len(sizes) < 2 {
 		return nil, fmt.Errorf("models: a DBN needs at least two layer sizes (visible and one hidden), got %v", sizes)
 	}
-	for i, n := range sizes {
-		if n < 1 {
-			return nil, fmt.Errorf("models: DBN layer %d has %d units; sizes must be ≥ 1 (got %v)", i, n, sizes)
-		}
-	}
-	if err := checkDtype(dt); err != nil {
+	if err := checkStack(sizes, dt, src); err != nil {
 		return nil, err
-	}
-	if src == nil {
-		return nil, errors.New("models: nil rand.Source for the initial weights")
 	}
 	d := &DBN{}
 	for l := 0; l+1 < len(sizes); l++ {
@@ -69,6 +61,23 @@ func NewDBN(sizes []int, dt tensor.Dtype, src rand.Source) (*DBN, error) {
 	return d, nil
 }
 
+// checkStack validates the layer sizes (each ≥ 1), dtype and Source of a new DBN before any
+// weight is drawn.
+func checkStack(sizes []int, dt tensor.Dtype, src rand.Source) error {
+	for i, n := range sizes {
+		if n < 1 {
+			return fmt.Errorf("models: DBN layer %d has %d units; sizes must be ≥ 1 (got %v)", i, n, sizes)
+		}
+	}
+	if err := checkDtype(dt); err != nil {
+		return err
+	}
+	if src == nil {
+		return errors.New("models: nil rand.Source for the initial weights")
+	}
+	return nil
+}
+
 // NewGaussianDBN returns a DBN for real-valued data whose bottom layer is a Gaussian–Bernoulli
 // RBM NewGaussianRBM(sizes[0], sizes[1], dt, src) (σ = 1, fixed: standardise the data) and whose
 // layers above are NewRBM(sizes[l], sizes[l+1], dt, src), l ≥ 1. It needs at least three sizes
@@ -77,16 +86,8 @@ func NewGaussianDBN(sizes []int, dt tensor.Dtype, src rand.Source) (*DBN, error)
 	if len(sizes) < 3 {
 		return nil, fmt.Errorf("models: a Gaussian DBN needs at least three layer sizes (visible, the Gaussian layer's hidden units, one Bernoulli layer above), got %v; for a single layer use NewGaussianRBM", sizes)
 	}
-	for i, n := range sizes {
-		if n < 1 {
-			return nil, fmt.Errorf("models: DBN layer %d has %d units; sizes must be ≥ 1 (got %v)", i, n, sizes)
-		}
-	}
-	if err := checkDtype(dt); err != nil {
+	if err := checkStack(sizes, dt, src); err != nil {
 		return nil, err
-	}
-	if src == nil {
-		return nil, errors.New("models: nil rand.Source for the initial weights")
 	}
 	g, err := NewGaussianRBM(sizes[0], sizes[1], dt, src)
 	if err != nil {
