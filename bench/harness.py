@@ -223,9 +223,8 @@ def merge(acc, rec, foreign):
     acc["sec_per_epoch_median"] = statistics.median(acc["sec_per_epoch_runs"])
     if acc["cpu_sec_per_epoch_runs"]:
         acc["cpu_sec_per_epoch_median"] = statistics.median(acc["cpu_sec_per_epoch_runs"])
-    for k in ("final_cd_cost",):
-        if k in rec:
-            acc[k] = rec[k]
+    if "final_cd_cost" in rec:
+        acc["final_cd_cost"] = rec["final_cd_cost"]
     return acc
 
 
